@@ -10,10 +10,13 @@
 #   3. Window sums are summed directly (no running sum, so nothing can
 #      cancel), in double, in a fixed order: results do not depend on the
 #      tiling or the thread count.
-#   4. The power step computes y = x * s**-beta in double and raises a flag
-#      when s or s**-beta left the range where double is exact enough; the
-#      flagged elements of that row are recomputed in long double.
-from libc.math cimport sqrt, pow, fabs
+#   4. The power step computes y = x * s**-beta: float32 data in float with a
+#      Newton step in double, float64 data in double. The window sums for
+#      which that arithmetic is exact enough form an interval fixed per call
+#      ([vlo_fast, vhi_fast]); a row with a sum outside it (overflow,
+#      underflow, NaN, inf) has those elements recomputed, in double or, where
+#      double is not enough either, in long double from the input values.
+from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax
 from cython cimport floating
 
 cdef extern from *:
@@ -22,15 +25,17 @@ cdef extern from *:
     #include <math.h>
     /* Thresholds of the double fast path (see Params in _common.pxd). */
     #define FASTLRN_SMIN_FLOOR 0x1p-962   /* squares summed below this may have underflowed */
-    #define FASTLRN_PMIN 0x1p-960         /* s**-beta outside [PMIN, PMAX] may have lost bits */
-    #define FASTLRN_PMAX 0x1p+960
     #define FASTLRN_SMIN_SCALE 0x1p-1000  /* smin = |a| * taps * SMIN_SCALE */
+    #define FASTLRN_F32_SMIN 0x1p-100     /* float path: s within [F32_SMIN, F32_SMAX] */
+    #define FASTLRN_F32_SMAX 0x1p+100
+    #define FASTLRN_MARGIN 0x1p-20
     static inline long double fastlrn_powl(long double s, long double e) { return powl(s, e); }
     """
     double FASTLRN_SMIN_FLOOR
-    double FASTLRN_PMIN
-    double FASTLRN_PMAX
     double FASTLRN_SMIN_SCALE
+    double FASTLRN_F32_SMIN
+    double FASTLRN_F32_SMAX
+    double FASTLRN_MARGIN
     double DBL_MAX
     long double fastlrn_powl(long double s, long double e) noexcept nogil
 
@@ -47,12 +52,12 @@ cdef struct Params:
     double k
     double beta
     int mode
-    # Double is exact enough while smin <= s <= DBL_MAX and PMIN <= p <= PMAX.
-    # smin covers underflow of the squares: each square that underflowed is
-    # off by at most 2**-1075, so the sum by taps * 2**-1075, and a * sum by
-    # |a| * taps * 2**-1075; below smin = |a| * taps * 2**-1000 that could
-    # reach 2**-75 of s, so such rows are recomputed.
-    double smin
+    # finalize_row's arithmetic is exact enough for window sums v in
+    # [vlo_fast, vhi_fast]; the double formula for v in [vlo_dbl, vhi_dbl].
+    double vlo_fast, vhi_fast, vlo_dbl, vhi_dbl
+    # float64 data with more than 4 taps: window sums compensated (TwoSum),
+    # so their error does not grow with the window.
+    int compensated
 
 
 cdef inline int pick_mode(double beta) noexcept nogil:
@@ -67,79 +72,203 @@ cdef inline int pick_mode(double beta) noexcept nogil:
     return MODE_POW
 
 
-cdef inline Params make_params(double a, double beta, double k, double taps) noexcept nogil:
+cdef inline void v_range(double slo, double shi, double a, double k,
+                         double* vlo, double* vhi) noexcept nogil:
+    """The window sums v for which s = k + a*v lies in [slo, shi], a little inside.
+
+    Always inside [-DBL_MAX, DBL_MAX], so NaN and inf sums fall outside.
+    """
+    cdef double b1, b2, t
+    if a == 0.0:
+        if slo <= k and k <= shi:
+            vlo[0], vhi[0] = -DBL_MAX, DBL_MAX
+        else:
+            vlo[0], vhi[0] = DBL_MAX, -DBL_MAX      # empty: every row is recomputed
+        return
+    b1 = (slo - k) / a
+    b2 = (shi - k) / a
+    if b1 > b2:
+        b1, b2 = b2, b1
+    # 2**-20 inward keeps the rounding of k + a*v at the ends harmless
+    b1 = b1 + fabs(b1) * FASTLRN_MARGIN
+    b2 = b2 - fabs(b2) * FASTLRN_MARGIN
+    vlo[0] = b1 if b1 > -DBL_MAX else -DBL_MAX
+    vhi[0] = b2 if b2 < DBL_MAX else DBL_MAX
+
+
+cdef inline Params make_params(double a, double beta, double k, double taps,
+                               bint is_float) noexcept nogil:
+    """Per-call parameters.
+
+    The double formula is exact enough while s in [slo, shi]:
+    - slo >= |a| * taps * 2**-1000 covers squares that underflowed: each is
+      off by at most 2**-1075, so a * sum by |a| * taps * 2**-1075, which is
+      then below 2**-75 of s; and s >= 2**-962 keeps s itself normal;
+    - p = s**-beta within [2**-960, 2**960] keeps p and x * p from
+      overflowing or underflowing on the way: s in [2**(-960/beta), 2**(960/beta)].
+    The float path also needs s in [2**-100, 2**100] (normal float, and no
+    extreme intermediates in the Newton step).
+    """
     cdef Params P
+    cdef double slo, shi
     P.a = a
     P.k = k
     P.beta = beta
     P.mode = pick_mode(beta)
-    P.smin = fabs(a) * taps * FASTLRN_SMIN_SCALE
-    if not (P.smin >= FASTLRN_SMIN_FLOOR):
-        P.smin = FASTLRN_SMIN_FLOOR
+    P.compensated = (not is_float) and taps > 4
+    slo = fabs(a) * taps * FASTLRN_SMIN_SCALE
+    if not (slo >= FASTLRN_SMIN_FLOOR):
+        slo = FASTLRN_SMIN_FLOOR
+    shi = DBL_MAX
+    if beta > 0.0:
+        slo = fmax(slo, pow(2.0, -960.0 / beta))
+        shi = fmin(shi, pow(2.0, 960.0 / beta))
+    v_range(slo, shi, a, k, &P.vlo_dbl, &P.vhi_dbl)
+    if is_float and (P.mode == MODE_RSQRT or P.mode == MODE_RSQRT_QUARTER
+                     or P.mode == MODE_RECIP):
+        v_range(fmax(slo, FASTLRN_F32_SMIN), fmin(shi, FASTLRN_F32_SMAX), a, k,
+                &P.vlo_fast, &P.vhi_fast)
+    else:
+        P.vlo_fast, P.vhi_fast = P.vlo_dbl, P.vhi_dbl
     return P
 
 
-cdef inline int unsafe(double s, double p, double smin) noexcept nogil:
-    # Written with negated comparisons so that NaN counts as unsafe.
-    return ((not (s >= smin)) | (not (s <= DBL_MAX))
-            | (not (p >= FASTLRN_PMIN)) | (not (p <= FASTLRN_PMAX)))
+cdef inline int outside(const double* v, Py_ssize_t n, double lo, double hi) noexcept nogil:
+    """Whether some v[j] is outside [lo, hi] (NaN counts as outside).
+
+    Counted as a double sum of 0/1 selections, which vectorises.
+    """
+    cdef Py_ssize_t j
+    cdef double count = 0.0
+    for j in range(n):
+        count += 0.0 if (v[j] >= lo and v[j] <= hi) else 1.0
+    return count != 0.0
 
 
 cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
                              const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
-    """y[j*ys] = x[j] * (k + a*v[j])**-beta for j < n; nonzero if a value needs the safe path.
+    """y[j*ys] = x[j] * (k + a*v[j])**-beta for j < n; nonzero if some element needs_fix.
 
-    x and v are contiguous per-thread scratch; y is the output row.
+    x and v are contiguous per-thread scratch; y is the output row. float32
+    data take the float path (s**-beta in float, one Newton step in double);
+    float64 data the double path.
     """
-    cdef Py_ssize_t j
-    cdef double s, p, r
-    cdef double a = P.a, k = P.k, nb = -P.beta, smin = P.smin
-    cdef int bad = 0
     if P.mode == MODE_IDENTITY:
+        copy_row(x, y, ys, n)
+        return 0
+    if floating is float:
+        if P.mode == MODE_RSQRT or P.mode == MODE_RSQRT_QUARTER or P.mode == MODE_RECIP:
+            if ys == 1:
+                values_f32(x, y, 1, v, n, P)   # constant stride: vector stores
+            else:
+                values_f32(x, y, ys, v, n, P)
+            return outside(v, n, P.vlo_fast, P.vhi_fast)
+    if ys == 1:
+        values_f64(x, y, 1, v, n, P)
+    else:
+        values_f64(x, y, ys, v, n, P)
+    return outside(v, n, P.vlo_fast, P.vhi_fast)
+
+
+cdef inline void copy_row(const floating* x, floating* y, Py_ssize_t ys, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t j
+    if ys == 1:
+        for j in range(n):
+            y[j] = x[j]
+    else:
         for j in range(n):
             y[j * ys] = x[j]
+
+
+cdef inline void values_f32(const float* x, float* y, Py_ssize_t ys,
+                            const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
+    # p0 = s**-beta from float sqrt/division (a few float ulp off), then one
+    # Newton step in double: w = p0**(1/beta) * s is 1 + O(2**-22), and
+    # p0 * (1 - beta * (w - 1)) is off by O(2**-44): the float result is the
+    # correctly rounded one except in near-ties. The products are ordered so
+    # that no intermediate leaves [s**-0.5, s**0.5].
+    cdef Py_ssize_t j
+    cdef double s, pd, u, w
+    cdef float r, p0
+    cdef double a = P.a, k = P.k
+    if P.mode == MODE_RSQRT_QUARTER:
+        for j in range(n):
+            s = k + a * v[j]
+            r = sqrtf(<float>s)
+            p0 = 1.0 / (r * sqrtf(r))
+            pd = p0
+            u = (pd * s) * pd
+            w = (u * s) * u
+            pd = pd + pd * (1.0 - w) * 0.25
+            y[j * ys] = <float>(x[j] * pd)
     elif P.mode == MODE_RSQRT:
         for j in range(n):
             s = k + a * v[j]
-            p = 1.0 / sqrt(s)
-            y[j * ys] = <floating>(x[j] * p)
-            bad |= unsafe(s, p, smin)
+            p0 = 1.0 / sqrtf(<float>s)
+            pd = p0
+            w = (pd * s) * pd
+            pd = pd + pd * (1.0 - w) * 0.5
+            y[j * ys] = <float>(x[j] * pd)
+    else:
+        for j in range(n):
+            s = k + a * v[j]
+            p0 = 1.0 / <float>s
+            pd = p0
+            w = pd * s
+            pd = pd + pd * (1.0 - w)
+            y[j * ys] = <float>(x[j] * pd)
+
+
+cdef inline void values_f64(const floating* x, floating* y, Py_ssize_t ys,
+                            const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef double s, r
+    cdef double a = P.a, k = P.k, nb = -P.beta
+    if P.mode == MODE_RSQRT:
+        for j in range(n):
+            s = k + a * v[j]
+            y[j * ys] = <floating>(x[j] * (1.0 / sqrt(s)))
     elif P.mode == MODE_RSQRT_QUARTER:
         for j in range(n):
             s = k + a * v[j]
             r = sqrt(s)
-            p = 1.0 / (r * sqrt(r))
-            y[j * ys] = <floating>(x[j] * p)
-            bad |= unsafe(s, p, smin)
+            y[j * ys] = <floating>(x[j] * (1.0 / (r * sqrt(r))))
     elif P.mode == MODE_RECIP:
         for j in range(n):
             s = k + a * v[j]
             y[j * ys] = <floating>(x[j] / s)
-            bad |= unsafe(s, 1.0 / s, smin)
     else:
         for j in range(n):
             s = k + a * v[j]
-            p = pow(s, nb)
-            y[j * ys] = <floating>(x[j] * p)
-            bad |= unsafe(s, p, smin)
-    return bad
+            y[j * ys] = <floating>(x[j] * pow(s, nb))
+
+
+cdef inline int needs_fix(double v, const Params* P) noexcept nogil:
+    """Whether finalize_row's value for window sum v must be recomputed.
+
+    Such an element is recomputed by double_value, or by safe_finish where
+    even double is not exact enough (needs_safe).
+    """
+    return (not (v >= P.vlo_fast)) | (not (v <= P.vhi_fast))
 
 
 cdef inline int needs_safe(double v, const Params* P) noexcept nogil:
-    """The per-element form of the check made in finalize_row."""
+    """Whether the double formula is not exact enough for window sum v."""
+    return (not (v >= P.vlo_dbl)) | (not (v <= P.vhi_dbl))
+
+
+cdef inline double double_value(double xv, double v, const Params* P) noexcept nogil:
+    """x * s**-beta by the double formula (the float64 fast path's arithmetic)."""
     cdef double s = P.k + P.a * v
-    cdef double p
-    if P.mode == MODE_IDENTITY:
-        return 0
+    cdef double r
     if P.mode == MODE_RSQRT:
-        p = 1.0 / sqrt(s)
-    elif P.mode == MODE_RSQRT_QUARTER:
-        p = 1.0 / (sqrt(s) * sqrt(sqrt(s)))
-    elif P.mode == MODE_RECIP:
-        p = 1.0 / s
-    else:
-        p = pow(s, -P.beta)
-    return unsafe(s, p, P.smin)
+        return xv * (1.0 / sqrt(s))
+    if P.mode == MODE_RSQRT_QUARTER:
+        r = sqrt(s)
+        return xv * (1.0 / (r * sqrt(r)))
+    if P.mode == MODE_RECIP:
+        return xv / s
+    return xv * pow(s, -P.beta)
 
 
 cdef inline long double safe_finish(long double xc, long double ssq, const Params* P) noexcept nogil:
@@ -161,24 +290,58 @@ cdef inline long double strided_sumsq(const floating* x, Py_ssize_t stride,
 
 
 cdef inline void line_window_sum(const double* padded, double* out, Py_ssize_t n,
-                                 Py_ssize_t taps) noexcept nogil:
-    """out[j] = sum(padded[j:j+taps]) for j < n, summed in increasing index order."""
-    cdef Py_ssize_t j, t
-    for j in range(n):
-        out[j] = padded[j]
+                                 Py_ssize_t taps, double* comp) noexcept nogil:
+    """out[j] = sum(padded[j:j+taps]) for j < n, summed in increasing index order.
+
+    With comp (scratch of n doubles) the sum is compensated.
+    """
+    cdef Py_ssize_t t
+    copy_d(padded, out, n, comp)
     for t in range(1, taps):
-        for j in range(n):
-            out[j] = out[j] + padded[j + t]
+        add_d(padded + t, out, n, comp)
+    finish_d(out, n, comp)
 
 
 cdef inline void rows_window_sum(const double* rows, Py_ssize_t width, double* out,
-                                 Py_ssize_t n, Py_ssize_t first, Py_ssize_t last) noexcept nogil:
-    """out[j] = sum over rows r in [first, last] of rows[r*width + j], in increasing r."""
-    cdef Py_ssize_t j, r
-    cdef const double* src = rows + first * width
+                                 Py_ssize_t n, Py_ssize_t first, Py_ssize_t last,
+                                 double* comp) noexcept nogil:
+    """out[j] = sum over rows r in [first, last] of rows[r*width + j], in increasing r.
+
+    With comp (scratch of n doubles) the sum is compensated.
+    """
+    cdef Py_ssize_t r
+    copy_d(rows + first * width, out, n, comp)
+    for r in range(first + 1, last + 1):
+        add_d(rows + r * width, out, n, comp)
+    finish_d(out, n, comp)
+
+
+cdef inline void copy_d(const double* src, double* out, Py_ssize_t n, double* comp) noexcept nogil:
+    cdef Py_ssize_t j
     for j in range(n):
         out[j] = src[j]
-    for r in range(first + 1, last + 1):
-        src = rows + r * width
+    if comp != NULL:
+        for j in range(n):
+            comp[j] = 0.0
+
+
+cdef inline void add_d(const double* src, double* out, Py_ssize_t n, double* comp) noexcept nogil:
+    """out += src; with comp, the rounding error of each addition (TwoSum) goes to comp."""
+    cdef Py_ssize_t j
+    cdef double s, bb
+    if comp == NULL:
         for j in range(n):
             out[j] = out[j] + src[j]
+    else:
+        for j in range(n):
+            s = out[j] + src[j]
+            bb = s - out[j]
+            comp[j] = comp[j] + ((out[j] - (s - bb)) + (src[j] - bb))
+            out[j] = s
+
+
+cdef inline void finish_d(double* out, Py_ssize_t n, const double* comp) noexcept nogil:
+    cdef Py_ssize_t j
+    if comp != NULL:
+        for j in range(n):
+            out[j] = out[j] + comp[j]

@@ -1,0 +1,1 @@
+"""Compiled kernels of fastlrn (Cython + OpenMP); private."""

@@ -1,0 +1,126 @@
+"""Plain NumPy reference implementation of LRN: the oracle the tests trust.
+
+Slow and obvious on purpose: no running sums, no separable box, no special
+cases. Every window sum is a literal sum of shifted copies of ``x**2``.
+
+For an input ``x``, a window ``W(p)`` around each position ``p``, the
+effective alpha ``a``, ``beta`` and ``k``::
+
+    s(p) = k + a * sum_{q in W(p)} x(q)**2
+    y(p) = x(p) * s(p)**(-beta)
+
+The window along one axis, for position ``i``, is ``[i - lo, i + hi]``,
+clipped to the axis; positions outside contribute nothing and do not change
+``a``. ``region="across"`` uses the channel axis only; ``region="within"``
+uses the box that is ``[i - lo, i + hi]`` along every spatial axis (all axes
+except axis 0 and the channel axis).
+
+Unlike :func:`fastlrn.lrn`, these functions take the window bounds and the
+effective alpha explicitly; see :func:`window`.
+"""
+
+import itertools
+
+import numpy as np
+
+__all__ = ["window", "lrn", "lrn_exact"]
+
+
+def window(size):
+    """Return ``(lo, hi)`` for a window of ``size`` elements.
+
+    ``lo = size // 2`` elements before the position and ``hi = (size - 1) // 2``
+    after it: odd sizes are symmetric, even sizes extend one more element
+    before (PyTorch's placement).
+    """
+    return size // 2, (size - 1) // 2
+
+
+def _shifted(a, offsets):
+    """Return ``b`` with ``b[i] = a[i + d]`` (``d = offsets[axis]``), 0 outside."""
+    out = np.zeros_like(a)
+    dst = [slice(None)] * a.ndim
+    src = [slice(None)] * a.ndim
+    for axis, d in offsets.items():
+        n = a.shape[axis]
+        if abs(d) >= n:
+            return out  # the whole shifted copy lies outside the axis
+        if d >= 0:
+            dst[axis], src[axis] = slice(0, n - d), slice(d, n)
+        else:
+            dst[axis], src[axis] = slice(-d, n), slice(0, n + d)
+    out[tuple(dst)] = a[tuple(src)]
+    return out
+
+
+def _window_axes(ndim, region, channel_axis):
+    if not -ndim <= channel_axis < ndim:
+        raise ValueError(f"channel_axis {channel_axis} out of range for ndim {ndim}")
+    channel_axis %= ndim
+    if region == "across":
+        return (channel_axis,)
+    if region == "within":
+        return tuple(ax for ax in range(ndim) if ax not in (0, channel_axis))
+    raise ValueError(f"region must be 'across' or 'within', got {region!r}")
+
+
+def lrn(x, lo, hi, a, beta, k, *, region="across", channel_axis=1,
+        dtype=np.float64):
+    """LRN forward, evaluated in ``dtype`` (float64 by default).
+
+    Parameters
+    ----------
+    x : array_like
+        Input; converted with ``np.asarray(x, dtype=dtype)``.
+    lo, hi : int
+        The window along each windowed axis is ``[i - lo, i + hi]``.
+    a : float
+        Effective alpha (already divided by ``size**d`` if averaging).
+    beta, k : float
+        Exponent and bias.
+    region : {"across", "within"}
+    channel_axis : int
+    dtype : dtype
+        Working and result dtype: ``np.float64`` or ``np.longdouble``.
+
+    Returns
+    -------
+    ndarray of ``dtype``, the shape of ``x``
+        ``x * (k + a * sum_{W} x**2) ** (-beta)``.
+    """
+    x = np.asarray(x, dtype=dtype)
+    t = x.dtype.type
+    axes = _window_axes(x.ndim, region, channel_axis)
+    with np.errstate(all="ignore"):  # inf/nan/0**-beta are part of the answer
+        sq = x * x
+        total = np.zeros_like(sq)
+        for offsets in itertools.product(range(-lo, hi + 1), repeat=len(axes)):
+            total += _shifted(sq, dict(zip(axes, offsets)))
+        s = t(k) + t(a) * total
+        return x * s ** t(-beta)
+
+
+LONGDOUBLE_IS_EXTENDED = (
+    np.finfo(np.longdouble).maxexp > np.finfo(np.float64).maxexp
+)
+"""True where ``np.longdouble`` has a wider exponent range than float64.
+
+On x86-64 Linux it is the 80-bit x87 format (64-bit significand, 15-bit
+exponent). On MSVC and on aarch64 macOS ``longdouble`` is float64, and
+:func:`lrn_exact` is then no better than :func:`lrn`; tests that need it
+must skip there.
+"""
+
+
+def lrn_exact(x, lo, hi, a, beta, k, *, region="across", channel_axis=1):
+    """:func:`lrn` evaluated in ``np.longdouble``; returns ``np.longdouble``.
+
+    Where ``longdouble`` is the x87 extended format (see
+    ``LONGDOUBLE_IS_EXTENDED``) the squares and sums of any float64 values
+    neither overflow nor underflow, and the 64-bit significand makes the
+    result accurate to far below one float64 ulp: an "exact" oracle for
+    float64 inputs, including those whose squares overflow (|x| > ~1e154) or
+    underflow (|x| < ~1e-162) in float64. Elsewhere it equals :func:`lrn`.
+    """
+    return lrn(x, lo, hi, a, beta, k, region=region,
+               channel_axis=channel_axis, dtype=np.longdouble)
