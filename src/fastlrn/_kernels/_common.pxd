@@ -30,6 +30,29 @@ cdef extern from *:
     #define FASTLRN_F32_SMAX 0x1p+100
     #define FASTLRN_MARGIN 0x1p-20
     static inline long double fastlrn_powl(long double s, long double e) { return powl(s, e); }
+    /* Per-thread scratch kept between calls (up to FASTLRN_SCRATCH_KEEP bytes),
+       so that a call does not pay for fresh, zeroed pages every time. */
+    #include <stdlib.h>
+    #if defined(_MSC_VER)
+    #define FASTLRN_TLS __declspec(thread)
+    #else
+    #define FASTLRN_TLS __thread
+    #endif
+    #define FASTLRN_SCRATCH_KEEP (1 << 20)
+    static FASTLRN_TLS void *fastlrn_kept = NULL;
+    static FASTLRN_TLS size_t fastlrn_kept_size = 0;
+    static void *fastlrn_scratch_get(size_t n) {
+        if (n > FASTLRN_SCRATCH_KEEP) return malloc(n);
+        if (n > fastlrn_kept_size || fastlrn_kept == NULL) {
+            free(fastlrn_kept);
+            fastlrn_kept = malloc(FASTLRN_SCRATCH_KEEP);
+            fastlrn_kept_size = fastlrn_kept ? FASTLRN_SCRATCH_KEEP : 0;
+        }
+        return fastlrn_kept;
+    }
+    static void fastlrn_scratch_put(void *p) {
+        if (p != NULL && p != fastlrn_kept) free(p);
+    }
     """
     double FASTLRN_SMIN_FLOOR
     double FASTLRN_SMIN_SCALE
@@ -38,6 +61,9 @@ cdef extern from *:
     double FASTLRN_MARGIN
     double DBL_MAX
     long double fastlrn_powl(long double s, long double e) noexcept nogil
+    # One block of per-thread scratch; give it back with scratch_put.
+    void* scratch_get "fastlrn_scratch_get"(size_t n) noexcept nogil
+    void scratch_put "fastlrn_scratch_put"(void* p) noexcept nogil
 
 # How s**-beta is evaluated; chosen once per call from beta.
 cdef enum:
@@ -136,13 +162,14 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
 cdef inline int outside(const double* v, Py_ssize_t n, double lo, double hi) noexcept nogil:
     """Whether some v[j] is outside [lo, hi] (NaN counts as outside).
 
-    Counted as a double sum of 0/1 selections, which vectorises.
+    An integer count, so that the reduction vectorises (a float sum would
+    have to stay in order).
     """
     cdef Py_ssize_t j
-    cdef double count = 0.0
+    cdef long long inside = 0
     for j in range(n):
-        count += 0.0 if (v[j] >= lo and v[j] <= hi) else 1.0
-    return count != 0.0
+        inside += (v[j] >= lo) & (v[j] <= hi)     # & not `and`: no branch
+    return inside != n
 
 
 cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
@@ -302,17 +329,34 @@ cdef inline void line_window_sum(const double* padded, double* out, Py_ssize_t n
     finish_d(out, n, comp)
 
 
-cdef inline void rows_window_sum(const double* rows, Py_ssize_t width, double* out,
-                                 Py_ssize_t n, Py_ssize_t first, Py_ssize_t last,
+cdef inline void rows_window_sum(const double* rows, Py_ssize_t width, Py_ssize_t R,
+                                 double* out, Py_ssize_t n, Py_ssize_t first, Py_ssize_t last,
                                  double* comp) noexcept nogil:
-    """out[j] = sum over rows r in [first, last] of rows[r*width + j], in increasing r.
+    """out[j] = sum over rows r in [first, last] of row r % R (rows[(r % R)*width + j]).
 
-    With comp (scratch of n doubles) the sum is compensated.
+    Summed in increasing r. With comp (scratch of n doubles) the sum is
+    compensated; without, rows are added four at a time (same order, fewer
+    passes over out).
     """
-    cdef Py_ssize_t r
-    copy_d(rows + first * width, out, n, comp)
-    for r in range(first + 1, last + 1):
-        add_d(rows + r * width, out, n, comp)
+    cdef Py_ssize_t r, j
+    cdef const double* r0
+    cdef const double* r1
+    cdef const double* r2
+    cdef const double* r3
+    copy_d(rows + (first % R) * width, out, n, comp)
+    r = first + 1
+    if comp == NULL:
+        while r + 3 <= last:
+            r0 = rows + (r % R) * width
+            r1 = rows + ((r + 1) % R) * width
+            r2 = rows + ((r + 2) % R) * width
+            r3 = rows + ((r + 3) % R) * width
+            for j in range(n):
+                out[j] = (((out[j] + r0[j]) + r1[j]) + r2[j]) + r3[j]
+            r += 4
+    while r <= last:
+        add_d(rows + (r % R) * width, out, n, comp)
+        r += 1
     finish_d(out, n, comp)
 
 

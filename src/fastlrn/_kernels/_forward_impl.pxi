@@ -3,24 +3,23 @@
 # for wider vectors; fastlrn._dispatch picks one at import). Entry points
 # take raw addresses, element strides and shapes prepared and checked by
 # fastlrn._api; nothing here validates. Layering: _common.pxd.
-from libc.stdlib cimport malloc, free
 from libc.string cimport memset, memcpy
 from cython.parallel cimport prange, parallel
 from cython cimport floating
 
 from fastlrn._kernels._common cimport (
-    Params, make_params, finalize_row, needs_fix, needs_safe, double_value, safe_finish,
+    Params, make_params, scratch_get, scratch_put, finalize_row, needs_fix, needs_safe, double_value, safe_finish,
     strided_sumsq,
     line_window_sum, rows_window_sum,
 )
 
 ctypedef Py_ssize_t idx_t
 
-# Scratch per thread for one across-channel tile: C rows of the tile width in
-# double (squares) and in the input type (values). The width is chosen so
-# that the tile stays near this many doubles (256 KiB) and so in L2.
+# Scratch per thread for one across-channel tile: a ring of rows of the tile
+# width in double (squares) and in the input type (values), kept near
+# TILE_BYTES so that it stays in L1/L2.
 cdef enum:
-    TILE_DOUBLES = 32768
+    TILE_BYTES = 49152
     MAX_TILE = 1024
     MIN_TILE = 8
     MAXDIMS = 64      # NumPy's own limit on ndim
@@ -34,8 +33,9 @@ cdef inline idx_t imax(idx_t a, idx_t b) noexcept nogil:
     return a if a > b else b
 
 
-cdef idx_t tile_width(idx_t C, idx_t n_inner) noexcept nogil:
-    cdef idx_t t = (TILE_DOUBLES // imax(C, 1)) // MIN_TILE * MIN_TILE
+cdef idx_t tile_width(idx_t R, idx_t n_inner) noexcept nogil:
+    """Inner positions per tile: a ring of R rows (values and squares) in about TILE_BYTES."""
+    cdef idx_t t = (TILE_BYTES // (12 * R + 16)) // MIN_TILE * MIN_TILE
     t = imax(MIN_TILE, imin(MAX_TILE, t))
     return imin(t, imax(n_inner, 1))
 
@@ -45,41 +45,64 @@ cdef idx_t tile_width(idx_t C, idx_t n_inner) noexcept nogil:
 # up to T inner positions, all C channels); vectorised over the inner run.
 
 cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, idx_t T,
-                             idx_t xs_c, idx_t xs_i, idx_t ys_c, idx_t ys_i,
+                             idx_t R, idx_t xs_c, idx_t xs_i, idx_t ys_c, idx_t ys_i,
                              idx_t lo, idx_t hi, const Params* P,
                              floating* xb, double* sq, double* v, double* comp) noexcept nogil:
-    cdef idx_t c, j, first, last
-    cdef const floating* src
-    cdef floating* dst
-    cdef double* q
-    cdef double t
+    """One tile: rows are loaded into a ring of R slots just before first use.
+
+    Channel ch lives in slot ch % R (R = taps, or C when the window covers
+    every channel), so the rows in use stay in L1. Row c + hi is loaded
+    before output row c is written: in-place calls read nothing overwritten.
+    """
+    cdef idx_t c, j, first, last, nxt = 0
     cdef floating* yrow
+    cdef floating* xrow
     for c in range(C):
-        src = x + c * xs_c
-        dst = xb + c * T
-        q = sq + c * T
-        if xs_i == 1:
-            for j in range(w):
-                dst[j] = src[j]
-        else:
-            for j in range(w):
-                dst[j] = src[j * xs_i]
-        for j in range(w):
-            t = dst[j]
-            q[j] = t * t
-    for c in range(C):
+        while nxt < C and nxt <= c + hi:
+            load_row(x + nxt * xs_c, xs_i, w, xb + (nxt % R) * T, sq + (nxt % R) * T)
+            nxt += 1
         first = imax(0, c - lo)
         last = imin(C - 1, c + hi)
-        rows_window_sum(sq, T, v, w, first, last, comp)
+        rows_window_sum(sq, T, R, v, w, first, last, comp)
         yrow = y + c * ys_c
-        if finalize_row(xb + c * T, yrow, ys_i, v, w, P):
+        xrow = xb + (c % R) * T
+        if finalize_row(xrow, yrow, ys_i, v, w, P):
             for j in range(w):
                 if needs_fix(v[j], P):
                     if needs_safe(v[j], P):
                         yrow[j * ys_i] = <floating>safe_finish(
-                            xb[c * T + j], strided_sumsq(xb + j, T, first, last), P)
+                            xrow[j], ring_sumsq(xb + j, T, R, first, last), P)
                     else:
-                        yrow[j * ys_i] = <floating>double_value(xb[c * T + j], v[j], P)
+                        yrow[j * ys_i] = <floating>double_value(xrow[j], v[j], P)
+
+
+cdef inline void load_row(const floating* src, idx_t stride, idx_t w,
+                          floating* dst, double* sq) noexcept nogil:
+    """dst[j] = src[j*stride]; sq[j] = dst[j]**2 in double."""
+    cdef idx_t j
+    cdef double t
+    if stride == 1:
+        for j in range(w):
+            dst[j] = src[j]
+            t = src[j]
+            sq[j] = t * t
+    else:
+        for j in range(w):
+            dst[j] = src[j * stride]
+            t = dst[j]
+            sq[j] = t * t
+
+
+cdef long double ring_sumsq(const floating* xb, idx_t T, idx_t R,
+                            idx_t first, idx_t last) noexcept nogil:
+    """Sum of squares of channels first..last of one column of the ring, in long double."""
+    cdef long double acc = 0.0
+    cdef long double t
+    cdef idx_t r
+    for r in range(first, last + 1):
+        t = xb[(r % R) * T]
+        acc = acc + t * t
+    return acc
 
 
 cdef int across_planar(const floating* x, floating* y,
@@ -87,7 +110,8 @@ cdef int across_planar(const floating* x, floating* y,
                        idx_t xs_o, idx_t xs_c, idx_t xs_i,
                        idx_t ys_o, idx_t ys_c, idx_t ys_i,
                        idx_t lo, idx_t hi, Params P, int nthreads) noexcept nogil:
-    cdef idx_t T = tile_width(C, n_inner)
+    cdef idx_t R = imin(lo + hi + 1, C)
+    cdef idx_t T = tile_width(R, n_inner)
     cdef idx_t per_outer = (n_inner + T - 1) // T
     cdef idx_t ntiles = n_outer * per_outer
     cdef idx_t tile, o, i0
@@ -98,23 +122,21 @@ cdef int across_planar(const floating* x, floating* y,
     cdef int failed = 0
     cdef int* fail = &failed
     with parallel(num_threads=nthreads):
-        xb = <floating*>malloc(C * T * sizeof(floating))
-        sq = <double*>malloc(C * T * sizeof(double))
-        v = <double*>malloc(T * sizeof(double))
-        comp = <double*>malloc(T * sizeof(double)) if P.compensated else NULL
-        if xb == NULL or sq == NULL or v == NULL or (P.compensated and comp == NULL):
+        # one block: sq (R*T doubles), v (T), comp (T), xb (R*T values)
+        sq = <double*>scratch_get((R * T + 2 * T) * sizeof(double) + R * T * sizeof(floating))
+        if sq == NULL:
             fail[0] = 1
         else:
+            v = sq + R * T
+            comp = v + T if P.compensated else NULL
+            xb = <floating*>(v + 2 * T)
             for tile in prange(ntiles, schedule="static"):
                 o = tile // per_outer
                 i0 = (tile - o * per_outer) * T
                 across_planar_tile(x + o * xs_o + i0 * xs_i, y + o * ys_o + i0 * ys_i,
-                                   C, imin(T, n_inner - i0), T, xs_c, xs_i, ys_c, ys_i,
+                                   C, imin(T, n_inner - i0), T, R, xs_c, xs_i, ys_c, ys_i,
                                    lo, hi, &P, xb, sq, v, comp)
-        free(xb)
-        free(sq)
-        free(v)
-        free(comp)
+        scratch_put(sq)
     return failed
 
 
@@ -162,13 +184,14 @@ cdef int across_lines(const floating* x, floating* y,
     cdef int failed = 0
     cdef int* fail = &failed
     with parallel(num_threads=nthreads):
-        xl = <floating*>malloc(C * sizeof(floating))
-        pad = <double*>malloc((C + lo + hi) * sizeof(double))
-        v = <double*>malloc(C * sizeof(double))
-        comp = <double*>malloc(C * sizeof(double)) if P.compensated else NULL
-        if xl == NULL or pad == NULL or v == NULL or (P.compensated and comp == NULL):
+        # one block: pad (C+lo+hi doubles), v (C), comp (C), xl (C values)
+        pad = <double*>scratch_get((4 * C + lo + hi) * sizeof(double))
+        if pad == NULL:
             fail[0] = 1
         else:
+            v = pad + C + lo + hi
+            comp = v + C if P.compensated else NULL
+            xl = <floating*>(v + 2 * C)
             # The padding stays zero: only pad[lo:lo+C] is ever written.
             memset(pad, 0, (C + lo + hi) * sizeof(double))
             for p in prange(npos, schedule="static"):
@@ -176,10 +199,7 @@ cdef int across_lines(const floating* x, floating* y,
                 i = p - o * n_inner
                 across_line(x + o * xs_o + i * xs_i, y + o * ys_o + i * ys_i,
                             C, xs_c, ys_c, lo, hi, &P, xl, pad, v, comp)
-        free(xl)
-        free(pad)
-        free(v)
-        free(comp)
+        scratch_put(pad)
     return failed
 
 
@@ -289,7 +309,7 @@ cdef void within_plane(const floating* x, floating* y, const Plane* G, const Par
         for o in range(nblk):
             memcpy(tmp, A + o * G.shape[ax] * B, G.shape[ax] * B * sizeof(double))
             for i in range(G.shape[ax]):
-                rows_window_sum(tmp, B, A + (o * G.shape[ax] + i) * B, B,
+                rows_window_sum(tmp, B, G.shape[ax], A + (o * G.shape[ax] + i) * B, B,
                                 imax(0, i - G.lo[ax]), imin(G.shape[ax] - 1, i + G.hi[ax]),
                                 comp)
         B = B * G.shape[ax]
@@ -322,26 +342,22 @@ cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
     cdef int failed = 0
     cdef int* fail = &failed
     with parallel(num_threads=nthreads):
-        xp = <floating*>malloc(G.size * sizeof(floating))
-        A = <double*>malloc(G.size * sizeof(double))
-        tmp = <double*>malloc(G.size * sizeof(double))
-        pad = <double*>malloc(padlen * sizeof(double))
-        comp = <double*>malloc(G.size * sizeof(double)) if P.compensated else NULL
-        if (xp == NULL or A == NULL or tmp == NULL or pad == NULL
-                or (P.compensated and comp == NULL)):
+        # one block: A, tmp, comp (plane size doubles each), pad (padlen), xp (plane values)
+        A = <double*>scratch_get((4 * G.size + padlen) * sizeof(double))
+        if A == NULL:
             fail[0] = 1
         else:
+            tmp = A + G.size
+            comp = tmp + G.size if P.compensated else NULL
+            pad = tmp + 2 * G.size
+            xp = <floating*>(pad + padlen)
             memset(pad, 0, padlen * sizeof(double))
             for pl in prange(nplanes, schedule="static"):
                 p1 = pl // P2
                 p2 = pl - p1 * P2
                 within_plane(x + p1 * xs_p1 + p2 * xs_p2, y + p1 * ys_p1 + p2 * ys_p2,
                              G, &P, xp, A, tmp, pad, comp)
-        free(xp)
-        free(A)
-        free(tmp)
-        free(pad)
-        free(comp)
+        scratch_put(A)
     return failed
 
 
