@@ -38,7 +38,9 @@ def config():
         the compiled kernels use OpenMP), ``openmp_flags``, ``native``
         (built with ``-march=native``), ``cython``, ``default_num_threads``
         (what ``num_threads=None`` uses now: ``omp_get_max_threads()``, so
-        it follows ``OMP_NUM_THREADS``) and ``cpu_count``. Entries that
+        it follows ``OMP_NUM_THREADS``), ``cpu_count``, ``kernel_isa`` (the
+        kernel build in use: baseline, avx2 or avx512; ``FASTLRN_ISA``
+        forces one) and ``kernel_isas`` (the builds usable here). Entries that
         cannot be determined (no build information in a source checkout,
         kernels not compiled) are ``"unknown"``.
     """
@@ -65,7 +67,17 @@ def config():
         "cython": build.get("cython_version", UNKNOWN),
         "default_num_threads": threads,
         "cpu_count": os.cpu_count() or UNKNOWN,
+        "kernel_isa": _dispatch_info()[0],
+        "kernel_isas": _dispatch_info()[1],
     }
+
+
+def _dispatch_info():
+    try:
+        from . import _dispatch
+    except ImportError:  # kernels not compiled
+        return UNKNOWN, UNKNOWN
+    return _dispatch.ISA, _dispatch.available()
 
 
 def _format(value):

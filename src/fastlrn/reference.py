@@ -94,7 +94,10 @@ def lrn(x, lo, hi, a, beta, k, *, region="across", channel_axis=1,
     with np.errstate(all="ignore"):  # inf/nan/0**-beta are part of the answer
         sq = x * x
         total = np.zeros_like(sq)
-        for offsets in itertools.product(range(-lo, hi + 1), repeat=len(axes)):
+        # Offsets of n or more along an axis of length n reach nothing.
+        ranges = [range(-min(lo, x.shape[ax]), min(hi, x.shape[ax]) + 1)
+                  for ax in axes]
+        for offsets in itertools.product(*ranges):
             total += _shifted(sq, dict(zip(axes, offsets)))
         s = t(k) + t(a) * total
         return x * s ** t(-beta)

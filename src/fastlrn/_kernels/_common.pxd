@@ -133,7 +133,8 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
     - p = s**-beta within [2**-960, 2**960] keeps p and x * p from
       overflowing or underflowing on the way: s in [2**(-960/beta), 2**(960/beta)].
     The float path also needs s in [2**-100, 2**100] (normal float, and no
-    extreme intermediates in the Newton step).
+    extreme intermediates in the Newton step). float64 data with beta > 2
+    always take the long double path.
     """
     cdef Params P
     cdef double slo, shi
@@ -150,6 +151,11 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
         slo = fmax(slo, pow(2.0, -960.0 / beta))
         shi = fmin(shi, pow(2.0, 960.0 / beta))
     v_range(slo, shi, a, k, &P.vlo_dbl, &P.vhi_dbl)
+    if (not is_float) and beta > 2.0:
+        # s carries about 1.5 ulp of rounding and s**-beta multiplies that by
+        # beta: beyond beta = 2 the 8 ulp float64 bound is not kept in double,
+        # so every element takes the long double path (11 more bits).
+        P.vlo_dbl, P.vhi_dbl = DBL_MAX, -DBL_MAX
     if is_float and (P.mode == MODE_RSQRT or P.mode == MODE_RSQRT_QUARTER
                      or P.mode == MODE_RECIP):
         v_range(fmax(slo, FASTLRN_F32_SMIN), fmin(shi, FASTLRN_F32_SMAX), a, k,

@@ -1,0 +1,67 @@
+"""The kernel builds for different instruction sets give identical results.
+
+fastlrn compiles its forward kernels for the baseline ISA, AVX2 and AVX-512
+and picks the best at import. Each build runs in a subprocess with
+FASTLRN_ISA forcing it; the outputs must be equal bit for bit, since the
+builds only differ in vector width (no FMA contraction, IEEE operations).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fastlrn import _dispatch
+
+SCRIPT = r"""
+import sys, numpy as np, fastlrn
+from fastlrn import _dispatch
+rng = np.random.default_rng(7)
+out = {"isa": _dispatch.ISA}
+cases = [
+    ("across", 1, np.float32, 0.75), ("across", -1, np.float32, 0.5),
+    ("within", 1, np.float32, 1.0), ("across", 1, np.float64, 0.75),
+    ("within", -1, np.float64, 0.6), ("across", 1, np.float32, 2.0),
+]
+x = rng.standard_normal((3, 9, 17, 19)) * np.exp(rng.uniform(-3, 3, (3, 9, 17, 19)))
+for i, (region, axis, dtype, beta) in enumerate(cases):
+    y = fastlrn.lrn(x.astype(dtype), size=4 + i % 3, alpha=0.3, beta=beta, k=0.5,
+                    region=region, channel_axis=axis)
+    np.save(sys.argv[1] + f"_{i}.npy", y)
+print(json.dumps(out))
+"""
+
+
+def _run(isa, prefix):
+    env = dict(os.environ, FASTLRN_ISA=isa)
+    res = subprocess.run([sys.executable, "-c", "import json\n" + SCRIPT, prefix],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)["isa"]
+
+
+def test_default_is_the_best_usable_build():
+    forced = os.environ.get("FASTLRN_ISA")
+    assert _dispatch.ISA == (forced or _dispatch.available()[-1])
+
+
+def test_builds_agree_bit_for_bit(tmp_path):
+    usable = _dispatch.available()
+    if len(usable) < 2:
+        pytest.skip(f"only one kernel build runs on this CPU: {usable}")
+    results = {}
+    for isa in usable:
+        assert _run(isa, str(tmp_path / isa)) == isa
+        results[isa] = [np.load(tmp_path / f"{isa}_{i}.npy") for i in range(6)]
+    base = results["baseline"]
+    for isa in usable[1:]:
+        for i, (a, b) in enumerate(zip(base, results[isa])):
+            np.testing.assert_array_equal(a, b, err_msg=f"case {i}: baseline vs {isa}")
+
+
+def test_unknown_isa_is_an_error():
+    with pytest.raises(ValueError, match="FASTLRN_ISA"):
+        _dispatch.select("sse9")
