@@ -90,7 +90,13 @@ def lrn(x, size=5, alpha=1e-4, beta=0.75, k=2.0, *, region="across", channel_axi
 
 
 def _forward(x, lo, hi, a, beta, k, region, channel_axis, out, num_threads, *, dtype=None):
-    """Forward LRN with an explicit window and effective alpha (checked by the caller)."""
+    """Forward LRN with an explicit window [i - lo, i + hi] and effective alpha.
+
+    The entry point for fastlrn.compat: the caller has checked lo, hi (ints
+    >= 0), a, beta, k, region and channel_axis (a normalised axis); `x` may
+    be any array-like.
+    """
+    x = V.as_array(x)
     if dtype is None:
         dtype = V.compute_dtype(x.dtype)
     nthreads = resolve_num_threads(num_threads)

@@ -15,9 +15,10 @@ import numpy as np
 from ._kernels._openmp import get_max_threads
 
 # Inputs with fewer elements than this run on one thread: starting a team of
-# OpenMP threads costs more than it saves below roughly this size (measured
-# with benchmarks/threshold.py on the 2-core development machine: at 16384
-# float32 elements one thread and two take the same time within noise).
+# OpenMP threads costs more than it saves below roughly this size. Measured
+# with benchmarks/threshold.py (across NCHW float32, 2-core machine): at 9216
+# elements 1 and 2 threads tie (ratio 0.95-1.01), at 16384 two threads take
+# 0.78-0.88 of the one-thread time.
 SERIAL_BELOW = 16384
 
 
