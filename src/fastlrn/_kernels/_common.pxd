@@ -16,7 +16,7 @@
 #      ([vlo_fast, vhi_fast]); a row with a sum outside it (overflow,
 #      underflow, NaN, inf) has those elements recomputed, in double or, where
 #      double is not enough either, in long double from the input values.
-from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax
+from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax, ldexp
 from cython cimport floating
 
 cdef extern from *:
@@ -65,6 +65,11 @@ cdef extern from *:
     void* scratch_get "fastlrn_scratch_get"(size_t n) noexcept nogil
     void scratch_put "fastlrn_scratch_put"(void* p) noexcept nogil
 
+cdef enum:
+    POLY_F32 = 8       # series degree for float32 data (error < 2**-34)
+    POLY_F64 = 12      # series degree for float64 data (error < 2**-57)
+    POLY_MAX = 12
+
 # How s**-beta is evaluated; chosen once per call from beta.
 cdef enum:
     MODE_IDENTITY = 0    # beta == 0: y = x (s**-0 is 1 even for s = 0, inf, nan)
@@ -84,6 +89,14 @@ cdef struct Params:
     # float64 data with more than 4 taps: window sums compensated (TwoSum),
     # so their error does not grow with the window.
     int compensated
+    # The series path (see values_poly): s**-beta = k**-beta * (1 + t)**-beta
+    # with t = (a/k) * v, a fixed-degree polynomial in t, for rows whose
+    # |t| <= tmax, i.e. v in [vlo_poly, vhi_poly]. Off when poly_ok is 0.
+    int poly_ok
+    double kb          # k**-beta
+    double tscale      # a / k
+    double vlo_poly, vhi_poly
+    double c[POLY_MAX + 1]   # binomial series coefficients C(-beta, n)
 
 
 cdef inline int pick_mode(double beta) noexcept nogil:
@@ -162,7 +175,42 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
                 &P.vlo_fast, &P.vhi_fast)
     else:
         P.vlo_fast, P.vhi_fast = P.vlo_dbl, P.vhi_dbl
+    series_params(&P, is_float)
     return P
+
+
+cdef inline void series_params(Params* P, bint is_float) noexcept nogil:
+    """Set up the series path: s**-beta = k**-beta * (1 + t)**-beta, t = a*v/k.
+
+    (1 + t)**-beta = sum_n C(-beta, n) t**n. Truncated after degree D the
+    error is about |C(-beta, D+1)| * tmax**(D+1); tmax is the largest power
+    of two <= 1/16 that keeps this below 2**-34 (float32 data, D = 8) or
+    2**-57 (float64 data, D = 12): far below the rounding of the result.
+    Off for beta = 0, k outside [2**-100, 2**100], or when no tmax >= 2**-20
+    works (huge beta), or when float64 data take the long double path.
+    """
+    cdef int n, D = POLY_F32 if is_float else POLY_F64
+    cdef double tol = ldexp(1.0, -34) if is_float else ldexp(1.0, -57)
+    cdef double tmax = 0.0625, cnext
+    P.poly_ok = 0
+    if P.mode == MODE_IDENTITY or not (P.k >= FASTLRN_F32_SMIN and P.k <= FASTLRN_F32_SMAX):
+        return
+    if (not is_float) and P.beta > 2.0:
+        return
+    P.c[0] = 1.0
+    for n in range(1, D + 1):
+        P.c[n] = P.c[n - 1] * (-P.beta - (n - 1)) / n
+    for n in range(D + 1, POLY_MAX + 1):
+        P.c[n] = 0.0
+    cnext = fabs(P.c[D] * (-P.beta - D) / (D + 1))
+    while cnext * pow(tmax, D + 1) > tol:
+        tmax = tmax * 0.5
+        if tmax < ldexp(1.0, -20):
+            return
+    P.kb = pow(P.k, -P.beta)
+    P.tscale = P.a / P.k
+    v_range(P.k * (1.0 - tmax), P.k * (1.0 + tmax), P.a, P.k, &P.vlo_poly, &P.vhi_poly)
+    P.poly_ok = 1
 
 
 cdef inline int outside(const double* v, Py_ssize_t n, double lo, double hi) noexcept nogil:
@@ -189,6 +237,12 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
     if P.mode == MODE_IDENTITY:
         copy_row(x, y, ys, n)
         return 0
+    if P.poly_ok and not outside(v, n, P.vlo_poly, P.vhi_poly):
+        if ys == 1:
+            values_poly(x, y, 1, v, n, P)
+        else:
+            values_poly(x, y, ys, v, n, P)
+        return 0
     if floating is float:
         if P.mode == MODE_RSQRT or P.mode == MODE_RSQRT_QUARTER or P.mode == MODE_RECIP:
             if ys == 1:
@@ -201,6 +255,28 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
     else:
         values_f64(x, y, ys, v, n, P)
     return outside(v, n, P.vlo_fast, P.vhi_fast)
+
+
+cdef inline void values_poly(const floating* x, floating* y, Py_ssize_t ys,
+                             const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
+    """The series path: y = x * kb * sum_n c[n] t**n, t = tscale * v (Horner, fixed degree)."""
+    cdef Py_ssize_t j
+    cdef double t, p
+    cdef double ts = P.tscale, kb = P.kb
+    cdef double c0 = P.c[0], c1 = P.c[1], c2 = P.c[2], c3 = P.c[3], c4 = P.c[4]
+    cdef double c5 = P.c[5], c6 = P.c[6], c7 = P.c[7], c8 = P.c[8]
+    cdef double c9 = P.c[9], c10 = P.c[10], c11 = P.c[11], c12 = P.c[12]
+    if floating is float:
+        for j in range(n):
+            t = ts * v[j]
+            p = (((((((c8 * t + c7) * t + c6) * t + c5) * t + c4) * t + c3) * t + c2) * t + c1) * t + c0
+            y[j * ys] = <floating>(x[j] * (kb * p))
+    else:
+        for j in range(n):
+            t = ts * v[j]
+            p = (((((((((((c12 * t + c11) * t + c10) * t + c9) * t + c8) * t + c7) * t + c6)
+                       * t + c5) * t + c4) * t + c3) * t + c2) * t + c1) * t + c0
+            y[j * ys] = <floating>(x[j] * (kb * p))
 
 
 cdef inline void copy_row(const floating* x, floating* y, Py_ssize_t ys, Py_ssize_t n) noexcept nogil:
@@ -341,29 +417,60 @@ cdef inline void rows_window_sum(const double* rows, Py_ssize_t width, Py_ssize_
     """out[j] = sum over rows r in [first, last] of row r % R (rows[(r % R)*width + j]).
 
     Summed in increasing r. With comp (scratch of n doubles) the sum is
-    compensated; without, rows are added four at a time (same order, fewer
-    passes over out).
+    compensated; without, up to 8 rows are added per pass over out (same
+    order; windows of up to 8 rows take a single pass).
     """
-    cdef Py_ssize_t r, j
-    cdef const double* r0
-    cdef const double* r1
-    cdef const double* r2
-    cdef const double* r3
-    copy_d(rows + (first % R) * width, out, n, comp)
-    r = first + 1
-    if comp == NULL:
-        while r + 3 <= last:
-            r0 = rows + (r % R) * width
-            r1 = rows + ((r + 1) % R) * width
-            r2 = rows + ((r + 2) % R) * width
-            r3 = rows + ((r + 3) % R) * width
-            for j in range(n):
-                out[j] = (((out[j] + r0[j]) + r1[j]) + r2[j]) + r3[j]
-            r += 4
+    cdef Py_ssize_t r, m
+    if comp != NULL:
+        copy_d(rows + (first % R) * width, out, n, comp)
+        for r in range(first + 1, last + 1):
+            add_d(rows + (r % R) * width, out, n, comp)
+        finish_d(out, n, comp)
+        return
+    r = first
     while r <= last:
-        add_d(rows + (r % R) * width, out, n, comp)
-        r += 1
-    finish_d(out, n, comp)
+        m = last + 1 - r
+        if m > 8:
+            m = 8
+        add_rows(rows, width, R, r, m, out, n, r == first)
+        r += m
+
+
+cdef inline void add_rows(const double* rows, Py_ssize_t width, Py_ssize_t R, Py_ssize_t r,
+                          Py_ssize_t m, double* out, Py_ssize_t n, bint init) noexcept nogil:
+    """out[j] (+)= rows r .. r+m-1 (1 <= m <= 8), added in order; init: out starts from row r."""
+    cdef Py_ssize_t j, i
+    cdef const double* p[8]
+    cdef double acc
+    for i in range(m):
+        p[i] = rows + ((r + i) % R) * width
+    if init:
+        if m == 1:
+            for j in range(n):
+                out[j] = p[0][j]
+        elif m == 2:
+            for j in range(n):
+                out[j] = p[0][j] + p[1][j]
+        elif m == 3:
+            for j in range(n):
+                out[j] = (p[0][j] + p[1][j]) + p[2][j]
+        elif m == 4:
+            for j in range(n):
+                out[j] = ((p[0][j] + p[1][j]) + p[2][j]) + p[3][j]
+        elif m == 5:
+            for j in range(n):
+                out[j] = (((p[0][j] + p[1][j]) + p[2][j]) + p[3][j]) + p[4][j]
+        else:
+            for j in range(n):
+                acc = (((p[0][j] + p[1][j]) + p[2][j]) + p[3][j]) + p[4][j]
+                out[j] = acc
+            for i in range(5, m):
+                for j in range(n):
+                    out[j] = out[j] + p[i][j]
+    else:
+        for i in range(m):
+            for j in range(n):
+                out[j] = out[j] + p[i][j]
 
 
 cdef inline void copy_d(const double* src, double* out, Py_ssize_t n, double* comp) noexcept nogil:
