@@ -50,6 +50,11 @@ cdef extern from *:
         }
         return fastlrn_kept;
     }
+    #if defined(__GNUC__) || defined(__clang__)
+    #define FASTLRN_PREFETCH(p) __builtin_prefetch((const void *)(p))
+    #else
+    #define FASTLRN_PREFETCH(p) ((void)(p))
+    #endif
     static void fastlrn_scratch_put(void *p) {
         if (p != NULL && p != fastlrn_kept) free(p);
     }
@@ -64,6 +69,8 @@ cdef extern from *:
     # One block of per-thread scratch; give it back with scratch_put.
     void* scratch_get "fastlrn_scratch_get"(size_t n) noexcept nogil
     void scratch_put "fastlrn_scratch_put"(void* p) noexcept nogil
+    # A hint to fetch the cache line holding p (nothing where unsupported).
+    void prefetch "FASTLRN_PREFETCH"(const void* p) noexcept nogil
 
 cdef enum:
     POLY_F32 = 8       # series degree for float32 data (error < 2**-34)

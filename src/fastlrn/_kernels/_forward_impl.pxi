@@ -8,7 +8,7 @@ from cython.parallel cimport prange, parallel
 from cython cimport floating
 
 from fastlrn._kernels._common cimport (
-    Params, make_params, scratch_get, scratch_put, finalize_row, needs_fix, needs_safe, double_value, safe_finish,
+    Params, make_params, scratch_get, scratch_put, prefetch, finalize_row, needs_fix, needs_safe, double_value, safe_finish,
     strided_sumsq,
     line_window_sum, rows_window_sum,
 )
@@ -23,6 +23,7 @@ cdef enum:
     MAX_TILE = 1024
     MIN_TILE = 8
     MAXDIMS = 64      # NumPy's own limit on ndim
+    PREFETCH_ROWS = 4 # how many channel rows ahead the planar kernel prefetches
 
 
 cdef inline idx_t imin(idx_t a, idx_t b) noexcept nogil:
@@ -59,6 +60,10 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
     cdef floating* xrow
     for c in range(C):
         while nxt < C and nxt <= c + hi:
+            if xs_i == 1 and nxt + PREFETCH_ROWS < C:
+                # Each channel row is its own memory stream; too many for the
+                # hardware prefetcher, so ask for a row a few steps ahead.
+                prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(floating))
             load_row(x + nxt * xs_c, xs_i, w, xb + (nxt % R) * T, sq + (nxt % R) * T)
             nxt += 1
         first = imax(0, c - lo)
@@ -74,6 +79,12 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
                             xrow[j], ring_sumsq(xb + j, T, R, first, last), P)
                     else:
                         yrow[j * ys_i] = <floating>double_value(xrow[j], v[j], P)
+
+
+cdef inline void prefetch_row(const void* p, idx_t nbytes) noexcept nogil:
+    cdef idx_t off
+    for off in range(0, nbytes, 64):
+        prefetch(<const char*>p + off)
 
 
 cdef inline void load_row(const floating* src, idx_t stride, idx_t w,
