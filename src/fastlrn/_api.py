@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 
 from . import _validation as V
-from ._dispatch import forward as K
+from ._dispatch import kernels as K
 from ._threads import resolve_num_threads, threads_for
 
 

@@ -1,6 +1,6 @@
 """Pick the kernel build for this CPU, once, at import.
 
-The forward kernels are compiled three times from one source (baseline,
+The kernels are compiled three times from one source (baseline,
 AVX2, AVX-512; the latter two on x86-64 only). All builds round the same
 way (IEEE operations, no contraction into FMA), so the choice changes speed,
 never results. ``FASTLRN_ISA=baseline|avx2|avx512`` forces one (tests use it
@@ -17,7 +17,7 @@ ISAS = ("baseline", "avx2", "avx512")
 
 def _module(isa):
     suffix = "" if isa == "baseline" else "_" + isa
-    return importlib.import_module(f"fastlrn._kernels._forward{suffix}")
+    return importlib.import_module(f"fastlrn._kernels._lrn{suffix}")
 
 
 def available():
@@ -46,4 +46,4 @@ def select(requested=None):
     return usable[-1], _module(usable[-1])
 
 
-ISA, forward = select()
+ISA, kernels = select()

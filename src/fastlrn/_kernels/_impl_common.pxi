@@ -1,0 +1,128 @@
+# Shared part of the kernel modules: types, tiles, row loading, planes.
+#
+# The kernel modules _lrn.pyx (baseline ISA), _lrn_avx2.pyx and
+# _lrn_avx512.pyx (the same code compiled for wider vectors; fastlrn._dispatch
+# picks one at import) include this file and one file per (region,
+# direction): _across_forward.pxi, _within_forward.pxi, _across_backward.pxi,
+# _within_backward.pxi. Entry points take raw addresses, element strides and
+# shapes prepared and checked by fastlrn._api; nothing here validates.
+# Layering and numerics: _common.pxd.
+from libc.string cimport memset, memcpy
+from cython.parallel cimport prange, parallel
+from cython cimport floating
+
+from fastlrn._kernels._common cimport (
+    Params, make_params, scratch_get, scratch_put, prefetch, finalize_row, needs_fix, needs_safe, double_value, safe_finish,
+    strided_sumsq,
+    line_window_sum, rows_window_sum,
+)
+
+ctypedef Py_ssize_t idx_t
+
+# Scratch per thread for one across-channel tile: a ring of rows of the tile
+# width in double (squares) and in the input type (values), kept near
+# TILE_BYTES so that it stays in L1/L2.
+cdef enum:
+    TILE_BYTES = 49152
+    MAX_TILE = 1024
+    MIN_TILE = 8
+    MAXDIMS = 64      # NumPy's own limit on ndim
+    PREFETCH_ROWS = 4 # how many channel rows ahead the planar kernel prefetches
+
+
+cdef inline idx_t imin(idx_t a, idx_t b) noexcept nogil:
+    return a if a < b else b
+
+
+cdef inline idx_t imax(idx_t a, idx_t b) noexcept nogil:
+    return a if a > b else b
+
+
+cdef idx_t tile_width(idx_t R, idx_t n_inner) noexcept nogil:
+    """Inner positions per tile: a ring of R rows (values and squares) in about TILE_BYTES."""
+    cdef idx_t t = (TILE_BYTES // (12 * R + 16)) // MIN_TILE * MIN_TILE
+    t = imax(MIN_TILE, imin(MAX_TILE, t))
+    return imin(t, imax(n_inner, 1))
+
+
+cdef inline void prefetch_row(const void* p, idx_t nbytes) noexcept nogil:
+    cdef idx_t off
+    for off in range(0, nbytes, 64):
+        prefetch(<const char*>p + off)
+
+
+cdef inline void load_row(const floating* src, idx_t stride, idx_t w,
+                          floating* dst, double* sq) noexcept nogil:
+    """dst[j] = src[j*stride]; sq[j] = dst[j]**2 in double."""
+    cdef idx_t j
+    cdef double t
+    if stride == 1:
+        for j in range(w):
+            dst[j] = src[j]
+            t = src[j]
+            sq[j] = t * t
+    else:
+        for j in range(w):
+            dst[j] = src[j * stride]
+            t = dst[j]
+            sq[j] = t * t
+
+
+cdef struct Plane:
+    int d
+    idx_t size                 # elements in one plane
+    idx_t shape[MAXDIMS]
+    idx_t xs[MAXDIMS]          # element strides of x along the spatial axes
+    idx_t ys[MAXDIMS]
+    idx_t lo[MAXDIMS]          # window per axis, clipped to the axis length - 1
+    idx_t hi[MAXDIMS]
+
+
+cdef inline idx_t row_offset(const Plane* G, idx_t r, const idx_t* strides) noexcept nogil:
+    """Offset of row r (row-major over the leading d-1 spatial axes)."""
+    cdef idx_t off = 0
+    cdef int ax
+    cdef idx_t q
+    for ax in range(G.d - 2, -1, -1):
+        q = r % G.shape[ax]
+        r = r // G.shape[ax]
+        off += q * strides[ax]
+    return off
+
+
+cdef long double box_sumsq(const floating* xp, const Plane* G, idx_t flat) noexcept nogil:
+    """Sum of squares over the clipped box around plane element `flat`, in long double."""
+    cdef idx_t pos[MAXDIMS]
+    cdef idx_t lo_[MAXDIMS]
+    cdef idx_t hi_[MAXDIMS]
+    cdef idx_t cur[MAXDIMS]
+    cdef idx_t rowstride[MAXDIMS]
+    cdef int ax, d = G.d
+    cdef idx_t off
+    cdef long double acc = 0.0
+    cdef long double t
+    rowstride[d - 1] = 1
+    for ax in range(d - 2, -1, -1):
+        rowstride[ax] = rowstride[ax + 1] * G.shape[ax + 1]
+    for ax in range(d - 1, -1, -1):
+        pos[ax] = flat % G.shape[ax]
+        flat = flat // G.shape[ax]
+        lo_[ax] = imax(0, pos[ax] - G.lo[ax])
+        hi_[ax] = imin(G.shape[ax] - 1, pos[ax] + G.hi[ax])
+        cur[ax] = lo_[ax]
+    while True:
+        off = 0
+        for ax in range(d):
+            off += cur[ax] * rowstride[ax]
+        t = xp[off]
+        acc = acc + t * t
+        ax = d - 1
+        while ax >= 0:
+            cur[ax] += 1
+            if cur[ax] <= hi_[ax]:
+                break
+            cur[ax] = lo_[ax]
+            ax -= 1
+        if ax < 0:
+            break
+    return acc
