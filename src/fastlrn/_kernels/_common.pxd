@@ -85,6 +85,12 @@ cdef enum:
     MODE_RECIP = 3       # beta == 1: y = x / s
     MODE_POW = 4         # any other beta: pow(s, -beta)
 
+cdef struct Series:
+    double kb          # k**-beta
+    double ts          # a / k
+    double c[POLY_MAX + 1]   # binomial series coefficients C(-beta, n), zero beyond the degree
+
+
 cdef struct Params:
     double a           # effective alpha (already divided by size**d if averaging)
     double k
@@ -96,14 +102,12 @@ cdef struct Params:
     # float64 data with more than 4 taps: window sums compensated (TwoSum),
     # so their error does not grow with the window.
     int compensated
-    # The series path (see values_poly): s**-beta = k**-beta * (1 + t)**-beta
+    # The series path (see series_row): s**-beta = k**-beta * (1 + t)**-beta
     # with t = (a/k) * v, a fixed-degree polynomial in t, for rows whose
     # |t| <= tmax, i.e. v in [vlo_poly, vhi_poly]. Off when poly_ok is 0.
     int poly_ok
-    double kb          # k**-beta
-    double tscale      # a / k
     double vlo_poly, vhi_poly
-    double c[POLY_MAX + 1]   # binomial series coefficients C(-beta, n)
+    Series ser
 
 
 cdef inline int pick_mode(double beta) noexcept nogil:
@@ -204,18 +208,18 @@ cdef inline void series_params(Params* P, bint is_float) noexcept nogil:
         return
     if (not is_float) and P.beta > 2.0:
         return
-    P.c[0] = 1.0
+    P.ser.c[0] = 1.0
     for n in range(1, D + 1):
-        P.c[n] = P.c[n - 1] * (-P.beta - (n - 1)) / n
+        P.ser.c[n] = P.ser.c[n - 1] * (-P.beta - (n - 1)) / n
     for n in range(D + 1, POLY_MAX + 1):
-        P.c[n] = 0.0
-    cnext = fabs(P.c[D] * (-P.beta - D) / (D + 1))
+        P.ser.c[n] = 0.0
+    cnext = fabs(P.ser.c[D] * (-P.beta - D) / (D + 1))
     while cnext * pow(tmax, D + 1) > tol:
         tmax = tmax * 0.5
         if tmax < ldexp(1.0, -20):
             return
-    P.kb = pow(P.k, -P.beta)
-    P.tscale = P.a / P.k
+    P.ser.kb = pow(P.k, -P.beta)
+    P.ser.ts = P.a / P.k
     v_range(P.k * (1.0 - tmax), P.k * (1.0 + tmax), P.a, P.k, &P.vlo_poly, &P.vhi_poly)
     P.poly_ok = 1
 
@@ -237,53 +241,196 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
                              const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
     """y[j*ys] = x[j] * (k + a*v[j])**-beta for j < n; nonzero if some element needs_fix.
 
-    x and v are contiguous per-thread scratch; y is the output row. float32
-    data take the float path (s**-beta in float, one Newton step in double);
-    float64 data the double path.
+    x and v are contiguous per-thread scratch; y is the output row. Each
+    element's arithmetic depends on its own v only (the series path where
+    v is in the series range, else the float path for float32 data or the
+    double path), never on its neighbours, so results do not depend on how
+    rows are formed (layout of x and out, tiling, threads).
     """
+    cdef Py_ssize_t j, inside
+    cdef int bad = 0
+    cdef Series S
     if P.mode == MODE_IDENTITY:
         copy_row(x, y, ys, n)
         return 0
-    if P.poly_ok and not outside(v, n, P.vlo_poly, P.vhi_poly):
-        if ys == 1:
-            values_poly(x, y, 1, v, n, P)
-        else:
-            values_poly(x, y, ys, v, n, P)
-        return 0
+    if P.poly_ok:
+        S = P.ser
+        inside = count_inside(v, n, P.vlo_poly, P.vhi_poly)
+        if 2 * inside >= n:
+            series_row(x, y, ys, v, n, &S)
+            if inside < n:
+                for j in range(n):
+                    if not (v[j] >= P.vlo_poly and v[j] <= P.vhi_poly):
+                        if needs_fix(v[j], P):
+                            bad = 1      # left to the caller's fix-up
+                        else:
+                            y[j * ys] = <floating>general_value(x, x[j], v[j], P)
+            return bad
+        bad = general_row(x, y, ys, v, n, P)
+        for j in range(n):
+            if v[j] >= P.vlo_poly and v[j] <= P.vhi_poly:
+                y[j * ys] = <floating>series_value(x, x[j], v[j], &S)
+        return bad
+    return general_row(x, y, ys, v, n, P)
+
+
+cdef inline Py_ssize_t count_inside(const double* v, Py_ssize_t n, double lo, double hi) noexcept nogil:
+    """How many v[j] lie in [lo, hi] (NaN does not)."""
+    cdef Py_ssize_t j
+    cdef long long inside = 0
+    for j in range(n):
+        inside += (v[j] >= lo) & (v[j] <= hi)     # & not `and`: no branch
+    return <Py_ssize_t>inside
+
+
+# ---- per-element formulas: the row loops and the scalar fall-backs share
+# these, so an element gets the same bits whichever loop computes it.
+
+cdef inline double series8(double xv, double v, const Series* S) noexcept nogil:
+    cdef double t = S.ts * v
+    cdef double p = (((((((S.c[8] * t + S.c[7]) * t + S.c[6]) * t + S.c[5]) * t + S.c[4])
+                       * t + S.c[3]) * t + S.c[2]) * t + S.c[1]) * t + S.c[0]
+    return xv * (S.kb * p)
+
+
+cdef inline double series12(double xv, double v, const Series* S) noexcept nogil:
+    cdef double t = S.ts * v
+    cdef double p = (((((((((((S.c[12] * t + S.c[11]) * t + S.c[10]) * t + S.c[9]) * t + S.c[8])
+                           * t + S.c[7]) * t + S.c[6]) * t + S.c[5]) * t + S.c[4]) * t + S.c[3])
+                      * t + S.c[2]) * t + S.c[1]) * t + S.c[0]
+    return xv * (S.kb * p)
+
+
+cdef inline double series_value(const floating* dtype_tag, double xv, double v,
+                                const Series* S) noexcept nogil:
     if floating is float:
-        if P.mode == MODE_RSQRT or P.mode == MODE_RSQRT_QUARTER or P.mode == MODE_RECIP:
-            if ys == 1:
-                values_f32(x, y, 1, v, n, P)   # constant stride: vector stores
-            else:
-                values_f32(x, y, ys, v, n, P)
-            return outside(v, n, P.vlo_fast, P.vhi_fast)
+        return series8(xv, v, S)
+    return series12(xv, v, S)
+
+
+# float32 data: p0 = s**-beta from float sqrt/division (a few float ulp off),
+# then one Newton step in double: w = p0**(1/beta) * s is 1 + O(2**-22), and
+# p0 * (1 - beta * (w - 1)) is off by O(2**-44): the float result is the
+# correctly rounded one except in near-ties. The products are ordered so that
+# no intermediate leaves [s**-0.5, s**0.5].
+
+cdef inline double f32_quarter(double xv, double s) noexcept nogil:
+    cdef float r = sqrtf(<float>s)
+    cdef float one = 1.0
+    cdef double pd = one / (r * sqrtf(r))
+    cdef double u = (pd * s) * pd
+    cdef double w = (u * s) * u
+    return xv * (pd + pd * (1.0 - w) * 0.25)
+
+
+cdef inline double f32_half(double xv, double s) noexcept nogil:
+    cdef float one = 1.0
+    cdef double pd = one / sqrtf(<float>s)
+    cdef double w = (pd * s) * pd
+    return xv * (pd + pd * (1.0 - w) * 0.5)
+
+
+cdef inline double f32_one(double xv, double s) noexcept nogil:
+    cdef float one = 1.0
+    cdef double pd = one / <float>s
+    cdef double w = pd * s
+    return xv * (pd + pd * (1.0 - w))
+
+
+cdef inline double f64_half(double xv, double s) noexcept nogil:
+    return xv * (1.0 / sqrt(s))
+
+
+cdef inline double f64_quarter(double xv, double s) noexcept nogil:
+    cdef double r = sqrt(s)
+    return xv * (1.0 / (r * sqrt(r)))
+
+
+cdef inline double f64_one(double xv, double s) noexcept nogil:
+    return xv / s
+
+
+cdef inline double f64_pow(double xv, double s, double nb) noexcept nogil:
+    return xv * pow(s, nb)
+
+
+cdef inline bint uses_f32_path(const floating* dtype_tag, const Params* P) noexcept nogil:
+    if floating is float:
+        return P.mode == MODE_RSQRT or P.mode == MODE_RSQRT_QUARTER or P.mode == MODE_RECIP
+    return False
+
+
+cdef inline double general_value(const floating* dtype_tag, double xv, double v,
+                                 const Params* P) noexcept nogil:
+    """One element by the row formula of general_row (float path or double path)."""
+    cdef double s = P.k + P.a * v
+    if uses_f32_path(dtype_tag, P):
+        if P.mode == MODE_RSQRT_QUARTER:
+            return f32_quarter(xv, s)
+        if P.mode == MODE_RSQRT:
+            return f32_half(xv, s)
+        return f32_one(xv, s)
+    return double_value(xv, v, P)
+
+
+cdef inline double double_value(double xv, double v, const Params* P) noexcept nogil:
+    """x * s**-beta by the double formula (the float64 fast path's arithmetic)."""
+    cdef double s = P.k + P.a * v
+    if P.mode == MODE_RSQRT:
+        return f64_half(xv, s)
+    if P.mode == MODE_RSQRT_QUARTER:
+        return f64_quarter(xv, s)
+    if P.mode == MODE_RECIP:
+        return f64_one(xv, s)
+    return f64_pow(xv, s, -P.beta)
+
+
+cdef inline void series_row(const floating* x, floating* y, Py_ssize_t ys,
+                            const double* v, Py_ssize_t n, const Series* S) noexcept nogil:
+    cdef Py_ssize_t j
     if ys == 1:
-        values_f64(x, y, 1, v, n, P)
+        for j in range(n):
+            y[j] = <floating>series_value(x, x[j], v[j], S)
     else:
-        values_f64(x, y, ys, v, n, P)
+        for j in range(n):
+            y[j * ys] = <floating>series_value(x, x[j], v[j], S)
+
+
+cdef inline int general_row(const floating* x, floating* y, Py_ssize_t ys,
+                            const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
+    if ys == 1:
+        general_row_strided(x, y, 1, v, n, P)      # constant stride: vector stores
+    else:
+        general_row_strided(x, y, ys, v, n, P)
     return outside(v, n, P.vlo_fast, P.vhi_fast)
 
 
-cdef inline void values_poly(const floating* x, floating* y, Py_ssize_t ys,
-                             const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
-    """The series path: y = x * kb * sum_n c[n] t**n, t = tscale * v (Horner, fixed degree)."""
+cdef inline void general_row_strided(const floating* x, floating* y, Py_ssize_t ys,
+                                     const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
     cdef Py_ssize_t j
-    cdef double t, p
-    cdef double ts = P.tscale, kb = P.kb
-    cdef double c0 = P.c[0], c1 = P.c[1], c2 = P.c[2], c3 = P.c[3], c4 = P.c[4]
-    cdef double c5 = P.c[5], c6 = P.c[6], c7 = P.c[7], c8 = P.c[8]
-    cdef double c9 = P.c[9], c10 = P.c[10], c11 = P.c[11], c12 = P.c[12]
-    if floating is float:
+    cdef double a = P.a, k = P.k, nb = -P.beta
+    if uses_f32_path(x, P):
+        if P.mode == MODE_RSQRT_QUARTER:
+            for j in range(n):
+                y[j * ys] = <floating>f32_quarter(x[j], k + a * v[j])
+        elif P.mode == MODE_RSQRT:
+            for j in range(n):
+                y[j * ys] = <floating>f32_half(x[j], k + a * v[j])
+        else:
+            for j in range(n):
+                y[j * ys] = <floating>f32_one(x[j], k + a * v[j])
+    elif P.mode == MODE_RSQRT:
         for j in range(n):
-            t = ts * v[j]
-            p = (((((((c8 * t + c7) * t + c6) * t + c5) * t + c4) * t + c3) * t + c2) * t + c1) * t + c0
-            y[j * ys] = <floating>(x[j] * (kb * p))
+            y[j * ys] = <floating>f64_half(x[j], k + a * v[j])
+    elif P.mode == MODE_RSQRT_QUARTER:
+        for j in range(n):
+            y[j * ys] = <floating>f64_quarter(x[j], k + a * v[j])
+    elif P.mode == MODE_RECIP:
+        for j in range(n):
+            y[j * ys] = <floating>f64_one(x[j], k + a * v[j])
     else:
         for j in range(n):
-            t = ts * v[j]
-            p = (((((((((((c12 * t + c11) * t + c10) * t + c9) * t + c8) * t + c7) * t + c6)
-                       * t + c5) * t + c4) * t + c3) * t + c2) * t + c1) * t + c0
-            y[j * ys] = <floating>(x[j] * (kb * p))
+            y[j * ys] = <floating>f64_pow(x[j], k + a * v[j], nb)
 
 
 cdef inline void copy_row(const floating* x, floating* y, Py_ssize_t ys, Py_ssize_t n) noexcept nogil:
@@ -294,69 +441,6 @@ cdef inline void copy_row(const floating* x, floating* y, Py_ssize_t ys, Py_ssiz
     else:
         for j in range(n):
             y[j * ys] = x[j]
-
-
-cdef inline void values_f32(const float* x, float* y, Py_ssize_t ys,
-                            const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
-    # p0 = s**-beta from float sqrt/division (a few float ulp off), then one
-    # Newton step in double: w = p0**(1/beta) * s is 1 + O(2**-22), and
-    # p0 * (1 - beta * (w - 1)) is off by O(2**-44): the float result is the
-    # correctly rounded one except in near-ties. The products are ordered so
-    # that no intermediate leaves [s**-0.5, s**0.5].
-    cdef Py_ssize_t j
-    cdef double s, pd, u, w
-    cdef float r, p0
-    cdef double a = P.a, k = P.k
-    if P.mode == MODE_RSQRT_QUARTER:
-        for j in range(n):
-            s = k + a * v[j]
-            r = sqrtf(<float>s)
-            p0 = 1.0 / (r * sqrtf(r))
-            pd = p0
-            u = (pd * s) * pd
-            w = (u * s) * u
-            pd = pd + pd * (1.0 - w) * 0.25
-            y[j * ys] = <float>(x[j] * pd)
-    elif P.mode == MODE_RSQRT:
-        for j in range(n):
-            s = k + a * v[j]
-            p0 = 1.0 / sqrtf(<float>s)
-            pd = p0
-            w = (pd * s) * pd
-            pd = pd + pd * (1.0 - w) * 0.5
-            y[j * ys] = <float>(x[j] * pd)
-    else:
-        for j in range(n):
-            s = k + a * v[j]
-            p0 = 1.0 / <float>s
-            pd = p0
-            w = pd * s
-            pd = pd + pd * (1.0 - w)
-            y[j * ys] = <float>(x[j] * pd)
-
-
-cdef inline void values_f64(const floating* x, floating* y, Py_ssize_t ys,
-                            const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
-    cdef Py_ssize_t j
-    cdef double s, r
-    cdef double a = P.a, k = P.k, nb = -P.beta
-    if P.mode == MODE_RSQRT:
-        for j in range(n):
-            s = k + a * v[j]
-            y[j * ys] = <floating>(x[j] * (1.0 / sqrt(s)))
-    elif P.mode == MODE_RSQRT_QUARTER:
-        for j in range(n):
-            s = k + a * v[j]
-            r = sqrt(s)
-            y[j * ys] = <floating>(x[j] * (1.0 / (r * sqrt(r))))
-    elif P.mode == MODE_RECIP:
-        for j in range(n):
-            s = k + a * v[j]
-            y[j * ys] = <floating>(x[j] / s)
-    else:
-        for j in range(n):
-            s = k + a * v[j]
-            y[j * ys] = <floating>(x[j] * pow(s, nb))
 
 
 cdef inline int needs_fix(double v, const Params* P) noexcept nogil:
@@ -371,20 +455,6 @@ cdef inline int needs_fix(double v, const Params* P) noexcept nogil:
 cdef inline int needs_safe(double v, const Params* P) noexcept nogil:
     """Whether the double formula is not exact enough for window sum v."""
     return (not (v >= P.vlo_dbl)) | (not (v <= P.vhi_dbl))
-
-
-cdef inline double double_value(double xv, double v, const Params* P) noexcept nogil:
-    """x * s**-beta by the double formula (the float64 fast path's arithmetic)."""
-    cdef double s = P.k + P.a * v
-    cdef double r
-    if P.mode == MODE_RSQRT:
-        return xv * (1.0 / sqrt(s))
-    if P.mode == MODE_RSQRT_QUARTER:
-        r = sqrt(s)
-        return xv * (1.0 / (r * sqrt(r)))
-    if P.mode == MODE_RECIP:
-        return xv / s
-    return xv * pow(s, -P.beta)
 
 
 cdef inline long double safe_finish(long double xc, long double ssq, const Params* P) noexcept nogil:

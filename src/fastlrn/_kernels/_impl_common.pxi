@@ -126,3 +126,70 @@ cdef long double box_sumsq(const floating* xp, const Plane* G, idx_t flat) noexc
         if ax < 0:
             break
     return acc
+
+
+cdef void box_sum_inplace(double* A, double* tmp, double* pad, double* comp,
+                          const Plane* G, const idx_t* lo, const idx_t* hi) noexcept nogil:
+    """Replace the plane A (row-major, G.shape) by its sums over the box [i-lo, i+hi] per axis.
+
+    Separable: a zero-padded line pass along the last axis, then row passes
+    along the others; tmp holds a plane, pad L + lo + hi doubles (L the last
+    axis length), comp (plane size, or NULL) compensates the sums.
+    """
+    cdef int d = G.d, ax
+    cdef idx_t L = G.shape[d - 1]
+    cdef idx_t nrows = G.size // L
+    cdef idx_t r, o, i, B, nblk
+    cdef double* arow
+    memset(pad, 0, (L + lo[d - 1] + hi[d - 1]) * sizeof(double))
+    for r in range(nrows):
+        arow = A + r * L
+        memcpy(pad + lo[d - 1], arow, L * sizeof(double))
+        line_window_sum(pad, arow, L, lo[d - 1] + hi[d - 1] + 1, comp)
+    B = L
+    for ax in range(d - 2, -1, -1):
+        nblk = G.size // (G.shape[ax] * B)
+        for o in range(nblk):
+            memcpy(tmp, A + o * G.shape[ax] * B, G.shape[ax] * B * sizeof(double))
+            for i in range(G.shape[ax]):
+                rows_window_sum(tmp, B, G.shape[ax], A + (o * G.shape[ax] + i) * B, B,
+                                imax(0, i - lo[ax]), imin(G.shape[ax] - 1, i + hi[ax]),
+                                comp)
+        B = B * G.shape[ax]
+
+
+cdef long double box_sum_ld(const long double* arr, int d, const idx_t* shape,
+                            const idx_t* lo, const idx_t* hi, idx_t flat) noexcept nogil:
+    """Sum of arr (row-major, shape) over the clipped box [i-lo, i+hi] around `flat`."""
+    cdef idx_t pos[MAXDIMS]
+    cdef idx_t lo_[MAXDIMS]
+    cdef idx_t hi_[MAXDIMS]
+    cdef idx_t cur[MAXDIMS]
+    cdef idx_t rowstride[MAXDIMS]
+    cdef int ax
+    cdef idx_t off
+    cdef long double acc = 0.0
+    rowstride[d - 1] = 1
+    for ax in range(d - 2, -1, -1):
+        rowstride[ax] = rowstride[ax + 1] * shape[ax + 1]
+    for ax in range(d - 1, -1, -1):
+        pos[ax] = flat % shape[ax]
+        flat = flat // shape[ax]
+        lo_[ax] = imax(0, pos[ax] - lo[ax])
+        hi_[ax] = imin(shape[ax] - 1, pos[ax] + hi[ax])
+        cur[ax] = lo_[ax]
+    while True:
+        off = 0
+        for ax in range(d):
+            off += cur[ax] * rowstride[ax]
+        acc = acc + arr[off]
+        ax = d - 1
+        while ax >= 0:
+            cur[ax] += 1
+            if cur[ax] <= hi_[ax]:
+                break
+            cur[ax] = lo_[ax]
+            ax -= 1
+        if ax < 0:
+            break
+    return acc

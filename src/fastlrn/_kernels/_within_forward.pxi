@@ -34,22 +34,8 @@ cdef void within_plane(const floating* x, floating* y, const Plane* G, const Par
         for j in range(L):
             t = xrow[j]
             arow[j] = t * t
-    # 2. window sum along the last axis: a zero-padded line per row
-    for r in range(nrows):
-        arow = A + r * L
-        memcpy(pad + G.lo[d - 1], arow, L * sizeof(double))
-        line_window_sum(pad, arow, L, G.lo[d - 1] + G.hi[d - 1] + 1, comp)
-    # 3. window sums along the other axes: rows of the block below the axis
-    B = L
-    for ax in range(d - 2, -1, -1):
-        nblk = G.size // (G.shape[ax] * B)
-        for o in range(nblk):
-            memcpy(tmp, A + o * G.shape[ax] * B, G.shape[ax] * B * sizeof(double))
-            for i in range(G.shape[ax]):
-                rows_window_sum(tmp, B, G.shape[ax], A + (o * G.shape[ax] + i) * B, B,
-                                imax(0, i - G.lo[ax]), imin(G.shape[ax] - 1, i + G.hi[ax]),
-                                comp)
-        B = B * G.shape[ax]
+    # 2. box sums of the squares, one axis at a time
+    box_sum_inplace(A, tmp, pad, comp, G, G.lo, G.hi)
     # 4. finalise each row
     for r in range(nrows):
         yrow = y + row_offset(G, r, G.ys)
@@ -88,7 +74,6 @@ cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
             comp = tmp + G.size if P.compensated else NULL
             pad = tmp + 2 * G.size
             xp = <floating*>(pad + padlen)
-            memset(pad, 0, padlen * sizeof(double))
             for pl in prange(nplanes, schedule="static"):
                 p1 = pl // P2
                 p2 = pl - p1 * P2
