@@ -1,5 +1,7 @@
 """Helpers shared by the tests: ulp error, oracle calls, parameter plumbing."""
 
+import itertools
+
 import numpy as np
 
 from fastlrn import reference
@@ -154,3 +156,100 @@ def assert_unmodified(x, x_copy):
 
 def randn(rng, shape, dtype, scale=1.0):
     return (rng.standard_normal(shape) * scale).astype(dtype)
+
+
+# ---------------------------------------------------------------- backward
+
+# Issue 3 ("Done means"): the gradient's error, relative to the largest
+# |reference| value, at most 4e-6 for float32 and 1e-12 for float64. A
+# gradient is a difference of two terms, so an elementwise ulp bound cannot
+# hold where they cancel; the bound is relative to the array's scale.
+BACKWARD_REL = {np.dtype(np.float32): 4e-6, np.dtype(np.float64): 1e-12}
+
+no_backward = "lrn_backward not built yet"
+
+
+def _box_sum(v, lo, hi, axes):
+    """out[p] = sum of v[p + d] for d in [-lo, hi] along every axis in axes."""
+    total = np.zeros_like(v)
+    ranges = [range(-min(lo, v.shape[ax]), min(hi, v.shape[ax]) + 1) for ax in axes]
+    for offsets in itertools.product(*ranges):
+        dst = [slice(None)] * v.ndim
+        src = [slice(None)] * v.ndim
+        for ax, d in zip(axes, offsets):
+            n = v.shape[ax]
+            if abs(d) >= n:
+                break
+            dst[ax] = slice(max(0, -d), n - max(0, d))
+            src[ax] = slice(max(0, d), n + min(0, d))
+        else:
+            total[tuple(dst)] += v[tuple(src)]
+    return total
+
+
+def expected_backward(x, dy, size=5, alpha=1e-4, beta=0.75, k=2.0, *,
+                      region="across", channel_axis=1, average=False,
+                      dtype=np.float64, with_scale=False):
+    """SPEC section 1's gradient, evaluated literally in ``dtype``.
+
+    dx(q) = g(q) s(q)^-beta - 2 a beta x(q) sum_{p: q in W(p)} g(p) x(p) s(p)^(-beta-1)
+
+    ``{p : q in W(p)}`` is the mirrored window [q - hi, q + lo]. Written
+    here, independently of the library, so that the backward tests exist
+    before ``fastlrn.reference`` has its gradient. ``with_scale=True`` also
+    returns ``|first term| + |second term|`` elementwise: the size of what
+    cancels, for error bounds.
+    """
+    x = np.asarray(x, dtype=dtype)
+    g = np.asarray(dy, dtype=dtype)
+    t = x.dtype.type
+    lo, hi = reference.window(size)
+    a = effective_alpha(alpha, size, average, region, x.ndim, channel_axis)
+    c = channel_axis % x.ndim
+    axes = (c,) if region == "across" else spatial_axes(x.ndim, channel_axis)
+    with np.errstate(all="ignore"):
+        s = t(k) + t(a) * _box_sum(x * x, lo, hi, axes)
+        inner = g * x * s ** t(-beta - 1)
+        mirrored = _box_sum(inner, hi, lo, axes)
+        first = g * s ** t(-beta)
+        second = t(2 * a * beta) * x * mirrored
+        if with_scale:
+            return first - second, np.abs(first) + np.abs(second)
+        return first - second
+
+
+def assert_backward_close(result, exact, scale=None, rel=None, **params):
+    """max |result - exact| <= rel * max |scale| over the finite positions.
+
+    ``scale`` defaults to ``exact``: issue 3's bound, relative to the largest
+    gradient. Pass the ``|first| + |second|`` terms of expected_backward
+    where the two terms may cancel everywhere (k = 0 and beta = 0.5 make
+    y = sign(x) / sqrt(a), whose gradient is exactly 0; the rounding of the
+    terms is then all there is). Non-finite positions (k = 0 and an all-zero
+    window) must coincide.
+    """
+    result = np.asarray(result)
+    assert result.shape == exact.shape, (result.shape, exact.shape)
+    if rel is None:
+        rel = BACKWARD_REL[result.dtype]
+    if result.size == 0:
+        return
+    with np.errstate(over="ignore", under="ignore"):
+        # Rounded to the result dtype first: an exact gradient beyond that
+        # dtype's range is correctly returned as an infinity.
+        exact_r = np.asarray(exact).astype(result.dtype).astype(np.float64)
+    fin = np.isfinite(exact_r)
+    mismatch = fin != np.isfinite(result)
+    assert not mismatch.any(), (
+        f"finite/non-finite positions differ at {int(mismatch.sum())} of "
+        f"{result.size}; first at {tuple(np.argwhere(mismatch)[0])}; "
+        f"{describe(**params)}")
+    if not fin.any():
+        return
+    scale_r = np.abs(exact_r if scale is None else np.asarray(scale, np.float64))
+    scale = float(np.max(scale_r[fin]))
+    err = np.abs(result[fin].astype(np.float64) - exact_r[fin])
+    worst = float(err.max())
+    assert worst <= rel * scale, (
+        f"max error {worst:g} > {rel:g} * scale ({scale:g}); "
+        f"dtype={result.dtype}, shape={result.shape}; {describe(**params)}")

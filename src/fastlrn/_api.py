@@ -89,6 +89,57 @@ def lrn(x, size=5, alpha=1e-4, beta=0.75, k=2.0, *, region="across", channel_axi
                     out, num_threads, dtype=dtype)
 
 
+def lrn_backward(x, dy, size=5, alpha=1e-4, beta=0.75, k=2.0, *, region="across",
+                 channel_axis=1, average=False, out=None, num_threads=None):
+    r"""Gradient of :func:`lrn` with respect to `x`.
+
+    .. math::
+
+        \frac{\partial L}{\partial x(q)} = g(q)\, s(q)^{-\beta}
+            - 2 a \beta\, x(q) \sum_{p:\, q \in W(p)} g(p)\, x(p)\, s(p)^{-\beta-1}
+
+    with ``g = dy`` and ``s`` as in :func:`lrn`. The positions ``p`` whose
+    window holds ``q`` form the mirrored window ``[q - (size - 1) // 2,
+    q + size // 2]`` (for even sizes it differs from the forward window).
+    ``s`` is recomputed from `x`.
+
+    Parameters
+    ----------
+    x : array_like or object with ``__dlpack__``
+        The forward input.
+    dy : array_like, the shape of `x`
+        The upstream gradient dL/dy; cast like `x`.
+    size, alpha, beta, k, region, channel_axis, average, num_threads
+        As for :func:`lrn`.
+    out : ndarray, optional
+        Written and returned; result shape and dtype. May be `x` or `dy`
+        itself.
+
+    Returns
+    -------
+    dx : ndarray
+        dL/dx, the shape of `x`, float32 or float64 as for :func:`lrn`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`lrn`; ``ValueError`` when `dy` does not have the shape
+        of `x`, ``TypeError`` when it does not hold real numbers.
+
+    Examples
+    --------
+    >>> import numpy as np, fastlrn
+    >>> x = np.array([[1.0, 2.0]])
+    >>> fastlrn.lrn_backward(x, np.ones_like(x), size=1, alpha=1.0, beta=1.0, k=1.0)
+    array([[ 0.  , -0.12]])
+    """
+    xa = V.as_array(x)
+    dtype = V.compute_dtype(xa.dtype)
+    w = V.resolve(xa.ndim, size, alpha, beta, k, region, channel_axis, average)
+    return _backward(xa, dy, w.lo, w.hi, w.a, w.beta, w.k, w.region, w.channel_axis,
+                     out, num_threads, dtype=dtype)
+
+
 def _forward(x, lo, hi, a, beta, k, region, channel_axis, out, num_threads, *, dtype=None):
     """Forward LRN with an explicit window [i - lo, i + hi] and effective alpha.
 
@@ -96,32 +147,51 @@ def _forward(x, lo, hi, a, beta, k, region, channel_axis, out, num_threads, *, d
     >= 0), a, beta, k, region and channel_axis (a normalised axis); `x` may
     be any array-like.
     """
+    return _compute(x, None, lo, hi, a, beta, k, region, channel_axis, out, num_threads,
+                    dtype=dtype)
+
+
+def _backward(x, dy, lo, hi, a, beta, k, region, channel_axis, out, num_threads, *,
+              dtype=None):
+    """The gradient with an explicit window and effective alpha (see _forward)."""
+    return _compute(x, dy, lo, hi, a, beta, k, region, channel_axis, out, num_threads,
+                    dtype=dtype)
+
+
+def _compute(x, dy, lo, hi, a, beta, k, region, channel_axis, out, num_threads, *, dtype):
     x = V.as_array(x)
     if dtype is None:
         dtype = V.compute_dtype(x.dtype)
+    inputs = [("x", x)]
+    if dy is not None:
+        dy = V.as_array(dy, "dy")
+        V.compute_dtype(dy.dtype, "dy")
+        if dy.shape != x.shape:
+            raise ValueError(f"dy must have the shape of x {x.shape}, got shape {dy.shape}")
+        inputs.append(("dy", dy))
     nthreads = resolve_num_threads(num_threads)
     if out is not None:
-        V.check_out(out, x.shape, dtype, [("x", x)])
-    xc = V.prepare_input(x, dtype)
-    if out is None:
-        y = np.empty_like(xc, order="K")
-    else:
-        y = out
+        V.check_out(out, x.shape, dtype, inputs)
+    arrays = [V.prepare_input(arr, dtype) for _, arr in inputs]
+    y = np.empty_like(arrays[0], order="K") if out is None else out
     if y.size == 0:
         return y
     # Write straight into out unless it cannot be addressed in elements.
-    target = y if y.flags.aligned else np.empty_like(xc, order="K")
-    nthreads = threads_for(nthreads, xc.size)
+    target = y if y.flags.aligned else np.empty_like(arrays[0], order="K")
+    arrays.append(target)
+    nthreads = threads_for(nthreads, x.size)
     if region == "across":
-        _run_across(xc, target, lo, hi, a, beta, k, channel_axis, nthreads)
+        _run_across(arrays, lo, hi, a, beta, k, channel_axis, nthreads)
     else:
-        _run_within(xc, target, lo, hi, a, beta, k, channel_axis, nthreads)
+        _run_within(arrays, lo, hi, a, beta, k, channel_axis, nthreads)
     if target is not y:
         np.copyto(y, target)
     return y
 
 
 # ---------------------------------------------------------------- layouts
+# `arrays` is [x, y] (forward) or [x, dy, dx] (backward): same shape and
+# dtype, any strides. Kernels get element strides per array.
 
 def _estrides(arr):
     return [s // arr.itemsize for s in arr.strides]
@@ -152,40 +222,56 @@ def _address(arr):
     return arr.__array_interface__["data"][0]
 
 
-def _run_across(x, y, lo, hi, a, beta, k, axis, nthreads):
+def _run_across(arrays, lo, hi, a, beta, k, axis, nthreads):
+    x = arrays[0]
+    m = len(arrays)
     C = x.shape[axis]
     lo, hi = min(lo, C - 1), min(hi, C - 1)
-    xs, ys = _estrides(x), _estrides(y)
+    strides = [_estrides(arr) for arr in arrays]
     others = [ax for ax in range(x.ndim) if ax != axis]
-    dims = _group_dims(others, x.shape, [xs, ys]) or [(1, [0, 0])]
+    none = (1, [0] * m)
+    dims = _group_dims(others, x.shape, strides) or [none]
     inner = dims[-1]
-    outer = dims[-2] if len(dims) >= 2 else (1, [0, 0])
+    outer = dims[-2] if len(dims) >= 2 else none
     loops = dims[:-2]
     # Channels contiguous (or no inner run to vectorise over): one line per position.
-    lines = inner[0] == 1 or abs(xs[axis]) < abs(inner[1][0])
-    xbase, ybase = _address(x), _address(y)
+    lines = inner[0] == 1 or abs(strides[0][axis]) < abs(inner[1][0])
+    bases = [_address(arr) for arr in arrays]
     isz = x.itemsize
+    is_double = x.dtype == np.float64
     for idx in itertools.product(*(range(n) for n, _ in loops)):
-        xo = sum(i * st[0] for i, (_, st) in zip(idx, loops))
-        yo = sum(i * st[1] for i, (_, st) in zip(idx, loops))
-        K.across_forward(x.dtype == np.float64, xbase + xo * isz, ybase + yo * isz,
-                         outer[0], C, inner[0],
-                         outer[1][0], xs[axis], inner[1][0],
-                         outer[1][1], ys[axis], inner[1][1],
-                         lo, hi, a, beta, k, nthreads, lines)
+        addr = [b + isz * sum(i * st[j] for i, (_, st) in zip(idx, loops))
+                for j, b in enumerate(bases)]
+        per = [(outer[1][j], strides[j][axis], inner[1][j]) for j in range(m)]
+        flat = [s for triple in per for s in triple]
+        if m == 2:
+            K.across_forward(is_double, *addr, outer[0], C, inner[0], *flat,
+                             lo, hi, a, beta, k, nthreads, lines)
+        else:
+            K.across_backward(is_double, *addr, outer[0], C, inner[0], *flat,
+                              lo, hi, a, beta, k, nthreads, lines)
 
 
-def _run_within(x, y, lo, hi, a, beta, k, axis, nthreads):
-    xs, ys = _estrides(x), _estrides(y)
+def _run_within(arrays, lo, hi, a, beta, k, axis, nthreads):
+    x = arrays[0]
+    strides = [_estrides(arr) for arr in arrays]
     plane_axes = sorted({0, axis})
     spatial = [ax for ax in range(x.ndim) if ax not in plane_axes]
     # The box is symmetric in its axes: order them so the last is the most contiguous.
-    spatial.sort(key=lambda ax: -abs(xs[ax]))
+    spatial.sort(key=lambda ax: -abs(strides[0][ax]))
     shape = [x.shape[ax] for ax in spatial]
-    P = [(x.shape[ax], xs[ax], ys[ax]) for ax in plane_axes] + [(1, 0, 0)]
-    (P1, xp1, yp1), (P2, xp2, yp2) = P[0], P[1]
-    K.within_forward(x.dtype == np.float64, _address(x), _address(y),
-                     P1, P2, xp1, xp2, yp1, yp2,
-                     shape, [xs[ax] for ax in spatial], [ys[ax] for ax in spatial],
-                     [min(lo, n - 1) for n in shape], [min(hi, n - 1) for n in shape],
-                     a, beta, k, nthreads)
+    pdims = [(x.shape[ax], [st[ax] for st in strides]) for ax in plane_axes]
+    pdims.append((1, [0] * len(arrays)))
+    (P1, s1), (P2, s2) = pdims[0], pdims[1]
+    plane_strides = [v for pair in zip(s1, s2) for v in pair]
+    spatial_strides = [[st[ax] for ax in spatial] for st in strides]
+    los = [min(lo, n - 1) for n in shape]
+    his = [min(hi, n - 1) for n in shape]
+    addrs = [_address(arr) for arr in arrays]
+    is_double = x.dtype == np.float64
+    if len(arrays) == 2:
+        K.within_forward(is_double, *addrs, P1, P2, *plane_strides, shape,
+                         *spatial_strides, los, his, a, beta, k, nthreads)
+    else:
+        K.within_backward(is_double, *addrs, P1, P2, *plane_strides, shape,
+                          *spatial_strides, los, his, a, beta, k, nthreads)

@@ -157,6 +157,26 @@ def resolve(x_ndim, size, alpha, beta, k, region, channel_axis, average):
                   region=region, channel_axis=ax, axes=axes)
 
 
+def _may_overlap_itself(a):
+    """True when two elements of ``a`` may share memory.
+
+    Sorted by stride, each axis must step past everything the smaller axes
+    span. Every view NumPy itself makes of a non-overlapping array (slices,
+    negative steps, transposes, reshapes) passes; a zero stride
+    (``broadcast_to``, ``as_strided``) on an axis longer than 1 fails, and so
+    do ``as_strided`` layouts that interleave axes, which this conservative
+    test cannot tell from overlapping ones.
+    """
+    if a.size == 0:
+        return False  # no elements; NumPy may give an empty array zero strides
+    span = a.itemsize
+    for stride, n in sorted((abs(s), n) for s, n in zip(a.strides, a.shape) if n > 1):
+        if stride < span:
+            return True
+        span += stride * (n - 1)
+    return False
+
+
 def check_out(out, shape, dtype, inputs):
     """``out`` checked against the result; returns (out, in_place_of) or raises."""
     if not isinstance(out, np.ndarray):
@@ -167,6 +187,13 @@ def check_out(out, shape, dtype, inputs):
         raise TypeError(f"out must have the result dtype {dtype}, got dtype {out.dtype}")
     if not out.flags.writeable:
         raise ValueError("out must be writeable, got a read-only array")
+    if _may_overlap_itself(out):
+        # Several results would land on one element, in an order that depends
+        # on the thread schedule: refuse rather than write garbage.
+        raise ValueError(
+            "out must not have elements that share memory, got an array of shape "
+            f"{out.shape} with strides {out.strides} (e.g. from broadcast_to or "
+            "as_strided)")
     for name, arr in inputs:
         if not np.may_share_memory(out, arr):
             continue

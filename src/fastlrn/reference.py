@@ -103,6 +103,39 @@ def lrn(x, lo, hi, a, beta, k, *, region="across", channel_axis=1,
         return x * s ** t(-beta)
 
 
+def _box_sum(v, lo, hi, axes):
+    """Sum of v over [i - lo, i + hi] along every axis in `axes` (clipped), obviously."""
+    total = np.zeros_like(v)
+    ranges = [range(-min(lo, v.shape[ax]), min(hi, v.shape[ax]) + 1) for ax in axes]
+    for offsets in itertools.product(*ranges):
+        total += _shifted(v, dict(zip(axes, offsets)))
+    return total
+
+
+def lrn_backward(x, dy, lo, hi, a, beta, k, *, region="across", channel_axis=1,
+                 dtype=np.float64):
+    """The gradient dL/dx of LRN, evaluated in ``dtype`` (float64 by default).
+
+    With ``s(p) = k + a * sum_{q in W(p)} x(q)**2`` and ``g = dy``::
+
+        dx(q) = g(q) s(q)**-beta
+                - 2 a beta x(q) * sum_{p : q in W(p)} g(p) x(p) s(p)**(-beta-1)
+
+    ``{p : q in W(p)}`` is the mirrored window ``[q - hi, q + lo]`` along
+    each windowed axis. Parameters as for :func:`lrn`; ``dy`` has the shape
+    of ``x``.
+    """
+    x = np.asarray(x, dtype=dtype)
+    g = np.asarray(dy, dtype=dtype)
+    t = x.dtype.type
+    axes = _window_axes(x.ndim, region, channel_axis)
+    with np.errstate(all="ignore"):
+        s = t(k) + t(a) * _box_sum(x * x, lo, hi, axes)
+        p = s ** t(-beta)
+        w = g * x * p / s
+        return g * p - t(2) * t(a) * t(beta) * x * _box_sum(w, hi, lo, axes)
+
+
 LONGDOUBLE_IS_EXTENDED = (
     np.finfo(np.longdouble).maxexp > np.finfo(np.float64).maxexp
 )

@@ -186,8 +186,67 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
                 &P.vlo_fast, &P.vhi_fast)
     else:
         P.vlo_fast, P.vhi_fast = P.vlo_dbl, P.vhi_dbl
-    series_params(&P, is_float)
+    if is_float or beta <= 2.0:
+        series_params(&P, is_float)
+    else:
+        P.poly_ok = 0       # float64 with beta > 2: long double path throughout
     return P
+
+
+cdef inline Params make_bwd_params(double a, double beta, double k, double taps,
+                                   bint is_float) noexcept nogil:
+    """Per-call parameters of the gradient, computed in double for both dtypes.
+
+    The range checks are those of s**-(beta+1) (the stricter of the two
+    powers the gradient takes); the series path has float64 accuracy.
+    """
+    cdef Params P = make_params(a, beta + 1.0, k, taps, True)
+    P.beta = beta
+    P.mode = pick_mode(beta)
+    P.compensated = (not is_float) and taps > 4
+    P.vlo_fast, P.vhi_fast = P.vlo_dbl, P.vhi_dbl
+    series_params(&P, False)
+    return P
+
+
+cdef inline double bwd_power(double v, const Params* P) noexcept nogil:
+    """s**-beta in double for the gradient (the general formula by mode)."""
+    cdef double s = P.k + P.a * v
+    cdef double r
+    if P.mode == MODE_IDENTITY:
+        return 1.0
+    if P.mode == MODE_RSQRT:
+        return 1.0 / sqrt(s)
+    if P.mode == MODE_RSQRT_QUARTER:
+        r = sqrt(s)
+        return 1.0 / (r * sqrt(r))
+    if P.mode == MODE_RECIP:
+        return 1.0 / s
+    return pow(s, -P.beta)
+
+
+cdef inline double bwd_series(double v, const Series* S) noexcept nogil:
+    """s**-beta by the series (degree 12) for the gradient."""
+    return series12(1.0, v, S)
+
+
+cdef inline void bwd_power_row(const double* v, Py_ssize_t n, const Params* P,
+                               double* p) noexcept nogil:
+    """p[j] = s**-beta for each window sum v[j]; per element the series or the general formula."""
+    cdef Py_ssize_t j, inside = 0
+    cdef Series S = P.ser
+    if P.poly_ok:
+        inside = count_inside(v, n, P.vlo_poly, P.vhi_poly)
+    if P.poly_ok and inside == n:
+        for j in range(n):
+            p[j] = bwd_series(v[j], &S)
+        return
+    for j in range(n):
+        p[j] = bwd_power(v[j], P)
+    if inside > 0:
+        for j in range(n):
+            if v[j] >= P.vlo_poly and v[j] <= P.vhi_poly:
+                p[j] = bwd_series(v[j], &S)
 
 
 cdef inline void series_params(Params* P, bint is_float) noexcept nogil:
@@ -205,8 +264,6 @@ cdef inline void series_params(Params* P, bint is_float) noexcept nogil:
     cdef double tmax = 0.0625, cnext
     P.poly_ok = 0
     if P.mode == MODE_IDENTITY or not (P.k >= FASTLRN_F32_SMIN and P.k <= FASTLRN_F32_SMAX):
-        return
-    if (not is_float) and P.beta > 2.0:
         return
     P.ser.c[0] = 1.0
     for n in range(1, D + 1):

@@ -8,13 +8,14 @@
 # shapes prepared and checked by fastlrn._api; nothing here validates.
 # Layering and numerics: _common.pxd.
 from libc.string cimport memset, memcpy
+from libc.stdlib cimport malloc, free
 from cython.parallel cimport prange, parallel
 from cython cimport floating
 
 from fastlrn._kernels._common cimport (
-    Params, make_params, scratch_get, scratch_put, prefetch, finalize_row, needs_fix, needs_safe, double_value, safe_finish,
-    strided_sumsq,
-    line_window_sum, rows_window_sum,
+    Params, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
+    finalize_row, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
+    line_window_sum, rows_window_sum, outside, bwd_power_row, fastlrn_powl, DBL_MAX,
 )
 
 ctypedef Py_ssize_t idx_t
@@ -24,6 +25,7 @@ ctypedef Py_ssize_t idx_t
 # TILE_BYTES so that it stays in L1/L2.
 cdef enum:
     TILE_BYTES = 49152
+    BWD_TILE_BYTES = 393216
     MAX_TILE = 1024
     MIN_TILE = 8
     MAXDIMS = 64      # NumPy's own limit on ndim
@@ -41,6 +43,13 @@ cdef inline idx_t imax(idx_t a, idx_t b) noexcept nogil:
 cdef idx_t tile_width(idx_t R, idx_t n_inner) noexcept nogil:
     """Inner positions per tile: a ring of R rows (values and squares) in about TILE_BYTES."""
     cdef idx_t t = (TILE_BYTES // (12 * R + 16)) // MIN_TILE * MIN_TILE
+    t = imax(MIN_TILE, imin(MAX_TILE, t))
+    return imin(t, imax(n_inner, 1))
+
+
+cdef idx_t bwd_tile_width(idx_t C, idx_t n_inner) noexcept nogil:
+    """Inner positions per backward tile: C rows of 3 doubles and 2 values in about BWD_TILE_BYTES."""
+    cdef idx_t t = (BWD_TILE_BYTES // (40 * C + 16)) // MIN_TILE * MIN_TILE
     t = imax(MIN_TILE, imin(MAX_TILE, t))
     return imin(t, imax(n_inner, 1))
 
@@ -74,8 +83,29 @@ cdef struct Plane:
     idx_t shape[MAXDIMS]
     idx_t xs[MAXDIMS]          # element strides of x along the spatial axes
     idx_t ys[MAXDIMS]
+    idx_t gs[MAXDIMS]          # strides of dy (backward only)
     idx_t lo[MAXDIMS]          # window per axis, clipped to the axis length - 1
     idx_t hi[MAXDIMS]
+
+
+cdef double fill_plane(Plane* G, shape, xstrides, ystrides, los, his) except -1.0:
+    """Fill G from Python sequences; returns the number of taps of the box."""
+    cdef int ax
+    cdef double taps = 1.0
+    G.d = len(shape)
+    if G.d < 1 or G.d > MAXDIMS:
+        raise ValueError("fastlrn: internal: bad number of spatial axes")
+    G.size = 1
+    for ax in range(G.d):
+        G.shape[ax] = shape[ax]
+        G.xs[ax] = xstrides[ax]
+        G.ys[ax] = ystrides[ax]
+        G.gs[ax] = 0
+        G.lo[ax] = los[ax]
+        G.hi[ax] = his[ax]
+        G.size *= G.shape[ax]
+        taps *= <double>(G.lo[ax] + G.hi[ax] + 1)
+    return taps
 
 
 cdef inline idx_t row_offset(const Plane* G, idx_t r, const idx_t* strides) noexcept nogil:
@@ -193,3 +223,38 @@ cdef long double box_sum_ld(const long double* arr, int d, const idx_t* shape,
         if ax < 0:
             break
     return acc
+
+
+cdef int safe_backward_ld(const long double* x, const long double* g, long double* dx,
+                          idx_t n, int d, const idx_t* shape, const idx_t* lo,
+                          const idx_t* hi, const Params* P) noexcept nogil:
+    """The gradient of a whole block (row-major, shape) in long double; -1 if out of memory.
+
+    The fall-back for blocks in which some window sum left the range where
+    double is exact enough: the formula of SPEC section 1, with the
+    mirrored window [q - hi, q + lo] for the second term.
+    """
+    cdef long double* work = <long double*>malloc(3 * n * sizeof(long double))
+    cdef long double* sq
+    cdef long double* pw
+    cdef long double* w
+    cdef long double s, W
+    cdef long double nb = -<long double>P.beta
+    cdef long double c2ab = 2.0 * <long double>P.a * <long double>P.beta
+    cdef idx_t i
+    if work == NULL:
+        return -1
+    sq = work
+    pw = work + n
+    w = work + 2 * n
+    for i in range(n):
+        sq[i] = x[i] * x[i]
+    for i in range(n):
+        s = <long double>P.k + <long double>P.a * box_sum_ld(sq, d, shape, lo, hi, i)
+        pw[i] = fastlrn_powl(s, nb)
+        w[i] = g[i] * x[i] * pw[i] / s
+    for i in range(n):
+        W = box_sum_ld(w, d, shape, hi, lo, i)
+        dx[i] = g[i] * pw[i] - c2ab * x[i] * W
+    free(work)
+    return 0

@@ -4,3 +4,5 @@
 include "_impl_common.pxi"
 include "_across_forward.pxi"
 include "_within_forward.pxi"
+include "_across_backward.pxi"
+include "_within_backward.pxi"

@@ -92,20 +92,8 @@ def within_forward(bint is_double, size_t xaddr, size_t yaddr,
     los/his: the window per spatial axis, already clipped to the axis length - 1.
     """
     cdef Plane G
-    cdef int ax, failed
-    cdef double taps = 1.0
-    G.d = len(shape)
-    if G.d < 1 or G.d > MAXDIMS:
-        raise ValueError("fastlrn: internal: bad number of spatial axes")
-    G.size = 1
-    for ax in range(G.d):
-        G.shape[ax] = shape[ax]
-        G.xs[ax] = xstrides[ax]
-        G.ys[ax] = ystrides[ax]
-        G.lo[ax] = los[ax]
-        G.hi[ax] = his[ax]
-        G.size *= G.shape[ax]
-        taps *= <double>(G.lo[ax] + G.hi[ax] + 1)
+    cdef int failed
+    cdef double taps = fill_plane(&G, shape, xstrides, ystrides, los, his)
     cdef Params P = make_params(a, beta, k, taps, not is_double)
     with nogil:
         if is_double:
