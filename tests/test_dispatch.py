@@ -1,4 +1,4 @@
-"""The kernel builds for different instruction sets give identical results.
+"""The kernel builds for different instruction sets give identical results (forward and backward).
 
 fastlrn compiles its forward kernels for the baseline ISA, AVX2 and AVX-512
 and picks the best at import. Each build runs in a subprocess with
@@ -27,10 +27,13 @@ cases = [
     ("within", -1, np.float64, 0.6), ("across", 1, np.float32, 2.0),
 ]
 x = rng.standard_normal((3, 9, 17, 19)) * np.exp(rng.uniform(-3, 3, (3, 9, 17, 19)))
+dy = rng.standard_normal(x.shape)
 for i, (region, axis, dtype, beta) in enumerate(cases):
-    y = fastlrn.lrn(x.astype(dtype), size=4 + i % 3, alpha=0.3, beta=beta, k=0.5,
-                    region=region, channel_axis=axis)
-    np.save(sys.argv[1] + f"_{i}.npy", y)
+    params = dict(size=4 + i % 3, alpha=0.3, beta=beta, k=0.5, region=region,
+                  channel_axis=axis)
+    np.save(sys.argv[1] + f"_{i}.npy", fastlrn.lrn(x.astype(dtype), **params))
+    np.save(sys.argv[1] + f"_b{i}.npy",
+            fastlrn.lrn_backward(x.astype(dtype), dy.astype(dtype), **params))
 print(json.dumps(out))
 """
 
@@ -55,7 +58,8 @@ def test_builds_agree_bit_for_bit(tmp_path):
     results = {}
     for isa in usable:
         assert _run(isa, str(tmp_path / isa)) == isa
-        results[isa] = [np.load(tmp_path / f"{isa}_{i}.npy") for i in range(6)]
+        results[isa] = [np.load(tmp_path / f"{isa}_{p}{i}.npy") for p in ("", "b")
+                        for i in range(6)]
     base = results["baseline"]
     for isa in usable[1:]:
         for i, (a, b) in enumerate(zip(base, results[isa])):

@@ -7,12 +7,14 @@
 # where double is exact enough are recomputed in long double.
 
 cdef inline void bwd_terms(const floating* xb, const floating* gb, const double* v,
-                           const double* pw, double* w, idx_t n, const Params* P) noexcept nogil:
-    """w[j] = g x s**-(beta+1) = g x p / s for one row."""
+                           double* pq, double* w, idx_t n, const Params* P) noexcept nogil:
+    """From q = s**-(beta+1) in pq: w = g x q, and pq becomes s**-beta = q s (one row)."""
     cdef idx_t j
-    cdef double a = P.a, k = P.k
+    cdef double a = P.a, k = P.k, q
     for j in range(n):
-        w[j] = (<double>gb[j] * <double>xb[j]) * pw[j] / (k + a * v[j])
+        q = pq[j]
+        w[j] = (<double>gb[j] * <double>xb[j]) * q
+        pq[j] = q * (k + a * v[j])
 
 
 cdef inline int bwd_out(const floating* xb, const floating* gb, const double* pw,
@@ -84,7 +86,7 @@ cdef int across_bwd_tile(const floating* x, const floating* g, floating* dx,
     for c in range(C):
         rows_window_sum(sq, T, C, v, w, imax(0, c - lo), imin(C - 1, c + hi), comp)
         bad |= outside(v, w, P.vlo_dbl, P.vhi_dbl)
-        bwd_power_row(v, w, P, pb + c * T)
+        bwd_q_row(xb, v, w, P, pb + c * T)
         bwd_terms(xb + c * T, gb + c * T, v, pb + c * T, wb + c * T, w, P)
     for c in range(C):
         # the mirrored window [c - hi, c + lo]
@@ -158,7 +160,7 @@ cdef int across_bwd_line(const floating* x, const floating* g, floating* dx, idx
         pad[lo + c] = t * t
     line_window_sum(pad, v, C, lo + hi + 1, comp)
     bad = outside(v, C, P.vlo_dbl, P.vhi_dbl)
-    bwd_power_row(v, C, P, pl)
+    bwd_q_row(xl, v, C, P, pl)
     bwd_terms(xl, gl, v, pl, wpad + hi, C, P)
     line_window_sum(wpad, W, C, lo + hi + 1, comp)     # W[q] = sum of w over [q-hi, q+lo]
     bad |= bwd_out(xl, gl, pl, W, dx, ys_c, C, c2ab)

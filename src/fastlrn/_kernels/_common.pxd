@@ -30,34 +30,50 @@ cdef extern from *:
     #define FASTLRN_F32_SMAX 0x1p+100
     #define FASTLRN_MARGIN 0x1p-20
     static inline long double fastlrn_powl(long double s, long double e) { return powl(s, e); }
-    /* Per-thread scratch kept between calls (up to FASTLRN_SCRATCH_KEEP bytes),
-       so that a call does not pay for fresh, zeroed pages every time. */
+    /* Per-thread scratch kept between calls (one block of FASTLRN_SCRATCH_KEEP
+       bytes per thread that has called a kernel), so that a call does not pay
+       for fresh, zeroed pages every time. It is freed when its thread exits
+       (a pthread key with free as destructor). Larger requests, and every
+       request on Windows, are malloc'ed and freed per call. */
     #include <stdlib.h>
-    #if defined(_MSC_VER)
-    #define FASTLRN_TLS __declspec(thread)
+    #define FASTLRN_SCRATCH_KEEP (4 << 20)
+    #if defined(_WIN32)
+    static void *fastlrn_scratch_get(size_t n) { return malloc(n); }
+    static void fastlrn_scratch_put(void *p) { free(p); }
     #else
-    #define FASTLRN_TLS __thread
-    #endif
-    #define FASTLRN_SCRATCH_KEEP (1 << 20)
-    static FASTLRN_TLS void *fastlrn_kept = NULL;
-    static FASTLRN_TLS size_t fastlrn_kept_size = 0;
-    static void *fastlrn_scratch_get(size_t n) {
-        if (n > FASTLRN_SCRATCH_KEEP) return malloc(n);
-        if (n > fastlrn_kept_size || fastlrn_kept == NULL) {
-            free(fastlrn_kept);
-            fastlrn_kept = malloc(FASTLRN_SCRATCH_KEEP);
-            fastlrn_kept_size = fastlrn_kept ? FASTLRN_SCRATCH_KEEP : 0;
-        }
-        return fastlrn_kept;
+    #include <pthread.h>
+    static pthread_key_t fastlrn_scratch_key;
+    static pthread_once_t fastlrn_scratch_once = PTHREAD_ONCE_INIT;
+    static int fastlrn_scratch_key_ok = 0;
+    static void fastlrn_scratch_key_init(void) {
+        fastlrn_scratch_key_ok = pthread_key_create(&fastlrn_scratch_key, free) == 0;
     }
+    static void *fastlrn_scratch_get(size_t n) {
+        void *p;
+        if (n > FASTLRN_SCRATCH_KEEP) return malloc(n);
+        pthread_once(&fastlrn_scratch_once, fastlrn_scratch_key_init);
+        if (!fastlrn_scratch_key_ok) return malloc(n);
+        p = pthread_getspecific(fastlrn_scratch_key);
+        if (p == NULL) {
+            p = malloc(FASTLRN_SCRATCH_KEEP);
+            if (p != NULL && pthread_setspecific(fastlrn_scratch_key, p) != 0) {
+                free(p);
+                return malloc(n);
+            }
+        }
+        return p;
+    }
+    static void fastlrn_scratch_put(void *p) {
+        if (p == NULL) return;
+        if (fastlrn_scratch_key_ok && p == pthread_getspecific(fastlrn_scratch_key)) return;
+        free(p);
+    }
+    #endif
     #if defined(__GNUC__) || defined(__clang__)
     #define FASTLRN_PREFETCH(p) __builtin_prefetch((const void *)(p))
     #else
     #define FASTLRN_PREFETCH(p) ((void)(p))
     #endif
-    static void fastlrn_scratch_put(void *p) {
-        if (p != NULL && p != fastlrn_kept) free(p);
-    }
     """
     double FASTLRN_SMIN_FLOOR
     double FASTLRN_SMIN_SCALE
@@ -197,56 +213,53 @@ cdef inline Params make_bwd_params(double a, double beta, double k, double taps,
                                    bint is_float) noexcept nogil:
     """Per-call parameters of the gradient, computed in double for both dtypes.
 
-    The range checks are those of s**-(beta+1) (the stricter of the two
-    powers the gradient takes); the series path has float64 accuracy.
+    The gradient needs q = s**-(beta+1) (then s**-beta = q * s and the
+    second term's g x q): the range checks and the series are those of the
+    exponent beta + 1; the series has the degree of the data's dtype.
     """
     cdef Params P = make_params(a, beta + 1.0, k, taps, True)
+    if not is_float:
+        series_params(&P, False)      # degree 12 for float64 data
     P.beta = beta
     P.mode = pick_mode(beta)
     P.compensated = (not is_float) and taps > 4
     P.vlo_fast, P.vhi_fast = P.vlo_dbl, P.vhi_dbl
-    series_params(&P, False)
     return P
 
 
-cdef inline double bwd_power(double v, const Params* P) noexcept nogil:
-    """s**-beta in double for the gradient (the general formula by mode)."""
+cdef inline double bwd_q(double v, const Params* P) noexcept nogil:
+    """q = s**-(beta+1) in double by the general formula (s**-beta by mode, over s)."""
     cdef double s = P.k + P.a * v
     cdef double r
     if P.mode == MODE_IDENTITY:
-        return 1.0
+        return 1.0 / s
     if P.mode == MODE_RSQRT:
-        return 1.0 / sqrt(s)
+        return 1.0 / (sqrt(s) * s)
     if P.mode == MODE_RSQRT_QUARTER:
         r = sqrt(s)
-        return 1.0 / (r * sqrt(r))
+        return 1.0 / ((r * sqrt(r)) * s)
     if P.mode == MODE_RECIP:
-        return 1.0 / s
-    return pow(s, -P.beta)
+        return 1.0 / (s * s)
+    return pow(s, -P.beta) / s
 
 
-cdef inline double bwd_series(double v, const Series* S) noexcept nogil:
-    """s**-beta by the series (degree 12) for the gradient."""
-    return series12(1.0, v, S)
-
-
-cdef inline void bwd_power_row(const double* v, Py_ssize_t n, const Params* P,
-                               double* p) noexcept nogil:
-    """p[j] = s**-beta for each window sum v[j]; per element the series or the general formula."""
+cdef inline void bwd_q_row(const floating* dtype_tag, const double* v, Py_ssize_t n,
+                           const Params* P, double* q) noexcept nogil:
+    """q[j] = s**-(beta+1) for each window sum v[j]; per element the series or bwd_q."""
     cdef Py_ssize_t j, inside = 0
     cdef Series S = P.ser
     if P.poly_ok:
         inside = count_inside(v, n, P.vlo_poly, P.vhi_poly)
     if P.poly_ok and inside == n:
         for j in range(n):
-            p[j] = bwd_series(v[j], &S)
+            q[j] = series_value(dtype_tag, 1.0, v[j], &S)
         return
     for j in range(n):
-        p[j] = bwd_power(v[j], P)
+        q[j] = bwd_q(v[j], P)
     if inside > 0:
         for j in range(n):
             if v[j] >= P.vlo_poly and v[j] <= P.vhi_poly:
-                p[j] = bwd_series(v[j], &S)
+                q[j] = series_value(dtype_tag, 1.0, v[j], &S)
 
 
 cdef inline void series_params(Params* P, bint is_float) noexcept nogil:
@@ -362,7 +375,8 @@ cdef inline double series_value(const floating* dtype_tag, double xv, double v,
                                 const Series* S) noexcept nogil:
     if floating is float:
         return series8(xv, v, S)
-    return series12(xv, v, S)
+    else:
+        return series12(xv, v, S)
 
 
 # float32 data: p0 = s**-beta from float sqrt/division (a few float ulp off),
@@ -414,7 +428,8 @@ cdef inline double f64_pow(double xv, double s, double nb) noexcept nogil:
 cdef inline bint uses_f32_path(const floating* dtype_tag, const Params* P) noexcept nogil:
     if floating is float:
         return P.mode == MODE_RSQRT or P.mode == MODE_RSQRT_QUARTER or P.mode == MODE_RECIP
-    return False
+    else:
+        return False
 
 
 cdef inline double general_value(const floating* dtype_tag, double xv, double v,
@@ -552,13 +567,18 @@ cdef inline void rows_window_sum(const double* rows, Py_ssize_t width, Py_ssize_
 
     Summed in increasing r. With comp (scratch of n doubles) the sum is
     compensated; without, up to 8 rows are added per pass over out (same
-    order; windows of up to 8 rows take a single pass).
+    order; windows of up to 8 rows take a single pass). The ring slot
+    advances by one per row (no division per row).
     """
-    cdef Py_ssize_t r, m
+    cdef Py_ssize_t r, m, i, slot = first % R
+    cdef const double* p[8]
     if comp != NULL:
-        copy_d(rows + (first % R) * width, out, n, comp)
+        copy_d(rows + slot * width, out, n, comp)
         for r in range(first + 1, last + 1):
-            add_d(rows + (r % R) * width, out, n, comp)
+            slot += 1
+            if slot == R:
+                slot = 0
+            add_d(rows + slot * width, out, n, comp)
         finish_d(out, n, comp)
         return
     r = first
@@ -566,18 +586,20 @@ cdef inline void rows_window_sum(const double* rows, Py_ssize_t width, Py_ssize_
         m = last + 1 - r
         if m > 8:
             m = 8
-        add_rows(rows, width, R, r, m, out, n, r == first)
+        for i in range(m):
+            p[i] = rows + slot * width
+            slot += 1
+            if slot == R:
+                slot = 0
+        add_rows(p, m, out, n, r == first)
         r += m
 
 
-cdef inline void add_rows(const double* rows, Py_ssize_t width, Py_ssize_t R, Py_ssize_t r,
-                          Py_ssize_t m, double* out, Py_ssize_t n, bint init) noexcept nogil:
-    """out[j] (+)= rows r .. r+m-1 (1 <= m <= 8), added in order; init: out starts from row r."""
+cdef inline void add_rows(const double** p, Py_ssize_t m, double* out, Py_ssize_t n,
+                          bint init) noexcept nogil:
+    """out[j] (+)= p[0][j] + ... + p[m-1][j] (1 <= m <= 8), added in order; init: out starts from p[0]."""
     cdef Py_ssize_t j, i
-    cdef const double* p[8]
     cdef double acc
-    for i in range(m):
-        p[i] = rows + ((r + i) % R) * width
     if init:
         if m == 1:
             for j in range(n):

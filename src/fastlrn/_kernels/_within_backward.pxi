@@ -27,10 +27,10 @@ cdef int within_bwd_plane(const floating* x, const floating* g, floating* dx,
         src = g + row_offset(G, r, G.gs)
         for j in range(L):
             gp[r * L + j] = src[j * gs_l]
-    # 2. s from the box sums of squares; p = s**-beta; w = g x p / s
+    # 2. s from the box sums of squares; q = s**-(beta+1); w = g x q; p = q s
     box_sum_inplace(A, tmp, pad, comp, G, G.lo, G.hi)
     bad = outside(A, n, P.vlo_dbl, P.vhi_dbl)
-    bwd_power_row(A, n, P, Pp)
+    bwd_q_row(xp, A, n, P, Pp)
     bwd_terms(xp, gp, A, Pp, Wp, n, P)
     # 3. the mirrored box sums of w, then dx row by row
     box_sum_inplace(Wp, tmp, pad, comp, G, G.hi, G.lo)

@@ -112,13 +112,11 @@ def forward(x, lo, hi, a, beta, k, region, channel_axis, out, num_threads):
     return _forward(x, lo, hi, a, beta, k, region, channel_axis, out, num_threads)
 
 
-def backward(x, dy, name, lo, hi, a, beta, k, region, channel_axis, out, num_threads):
-    dya = as_input(dy, "dy")
-    if dya.shape != x.shape:
-        raise ValueError(f"dy must have the shape of {name}, {x.shape}, got shape {dya.shape}")
+def backward(x, dy, lo, hi, a, beta, k, region, channel_axis, out, num_threads):
     # Imported here: the compat modules load whether or not the core has it.
+    # The core checks dy (shape, dtype) as lrn_backward does.
     from .._api import _backward
-    return _backward(x, dya, lo, hi, a, beta, k, region, channel_axis, out, num_threads)
+    return _backward(x, dy, lo, hi, a, beta, k, region, channel_axis, out, num_threads)
 
 
 # ---------------------------------------------------------------- docstrings
@@ -178,6 +176,8 @@ def docfiller(**extra):
         return "\n".join(indent + ln if ln else ln for ln in body.split("\n"))
 
     def decorate(f):
+        if f.__doc__ is None:  # python -OO
+            return f
         text = re.sub(r"(?m)^([ \t]*)%\((\w+)\)s[ \t]*$", block, f.__doc__)
         f.__doc__ = inline(text)
         return f

@@ -44,7 +44,8 @@ formulas above):
   other real dtypes (computed in float32) and channels on another axis
   (``channel_axis``), but keeps Caffe's 4-D rule."""
 
-__doc__ += "\n" + DEVIATIONS + "\n"
+if __doc__:  # None under python -OO
+    __doc__ += "\n" + DEVIATIONS + "\n"
 
 
 def _params(x, local_size, alpha, beta, k, norm_region, channel_axis):
@@ -157,4 +158,4 @@ def lrn_backward(x, dy, local_size=5, alpha=1.0, beta=0.75, k=1.0,
     """
     xa, (lo, hi, a, beta, k, region, ax) = _params(x, local_size, alpha, beta, k,
                                                    norm_region, channel_axis)
-    return C.backward(xa, dy, "x", lo, hi, a, beta, k, region, ax, out, num_threads)
+    return C.backward(xa, dy, lo, hi, a, beta, k, region, ax, out, num_threads)

@@ -29,7 +29,8 @@ Known deviations of MXNet itself (not reproduced):
   checked against the formula of its source (``src/operator/nn/lrn-inl.h``),
   not against a running MXNet."""
 
-__doc__ += "\n" + DEVIATIONS + "\n"
+if __doc__:  # None under python -OO
+    __doc__ += "\n" + DEVIATIONS + "\n"
 
 
 def _params(data, nsize, alpha, beta, knorm, channel_axis):
@@ -99,7 +100,11 @@ def lrn_backward(data, dy, nsize, alpha=1e-4, beta=0.75, knorm=2.0, *, channel_a
                  out=None, num_threads=None):
     """Gradient of :func:`lrn` with respect to `data` (MXNet's ``LRNBackward``).
 
-    ``grad_in = dy * tmp_norm**-beta - 2 * beta * (alpha/nsize) * data * chpool(dy * data * tmp_norm**(-beta-1))``,
+    ::
+
+        grad_in = dy * tmp_norm**-beta
+                  - 2 * beta * (alpha/nsize) * data * chpool(dy * data * tmp_norm**(-beta-1))
+
     the channel pool running over the same symmetric window.
 
     Parameters
@@ -122,4 +127,4 @@ def lrn_backward(data, dy, nsize, alpha=1e-4, beta=0.75, knorm=2.0, *, channel_a
     """
     x, (lo, hi, a, beta, k, region, ax) = _params(data, nsize, alpha, beta, knorm,
                                                   channel_axis)
-    return C.backward(x, dy, "data", lo, hi, a, beta, k, region, ax, out, num_threads)
+    return C.backward(x, dy, lo, hi, a, beta, k, region, ax, out, num_threads)

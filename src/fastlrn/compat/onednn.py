@@ -48,7 +48,8 @@ the formulas above):
   other axis sets (e.g. ``[1, 2, 3]``, channels and space together), which
   fastlrn does not express."""
 
-__doc__ += "\n" + DEVIATIONS + "\n"
+if __doc__:  # None under python -OO
+    __doc__ += "\n" + DEVIATIONS + "\n"
 
 
 def _params(src, local_size, alpha, beta, k, algorithm, channel_axis):
@@ -149,4 +150,4 @@ def lrn_backward(src, dy, local_size, alpha, beta, k, algorithm="across_channels
     """
     x, (lo, hi, a, beta, k, region, ax) = _params(src, local_size, alpha, beta, k,
                                                   algorithm, channel_axis)
-    return C.backward(x, dy, "src", lo, hi, a, beta, k, region, ax, out, num_threads)
+    return C.backward(x, dy, lo, hi, a, beta, k, region, ax, out, num_threads)

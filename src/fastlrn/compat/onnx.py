@@ -42,7 +42,8 @@ the operator's formula above):
 - cuDNN limits ``lrnN`` to 1..16, ``lrnK >= 1e-5`` and ``lrnBeta >= 0.01``;
   fastlrn takes any size, ``bias >= 0`` and ``beta >= 0``."""
 
-__doc__ += "\n" + DEVIATIONS + "\n"
+if __doc__:  # None under python -OO
+    __doc__ += "\n" + DEVIATIONS + "\n"
 
 
 def _params(X, size, alpha, beta, bias, channel_axis):
@@ -110,7 +111,8 @@ def lrn_backward(X, dy, size, alpha=1e-4, beta=0.75, bias=1.0, *, channel_axis=1
                  out=None, num_threads=None):
     """Gradient of :func:`lrn` with respect to `X`.
 
-    ``dX_q = dy_q * s_q**-beta - 2 * (alpha/size) * beta * X_q * sum_p dy_p * X_p * s_p**(-beta-1)``
+    ``dX_q = dy_q * s_q**-beta - 2 * (alpha/size) * beta * X_q * S_q``, where ``S_q =
+    sum_p dy_p * X_p * s_p**(-beta-1)``
     over the channels p whose window contains q, ``[q - size//2, q + (size-1)//2]``
     (the mirror of the forward window; they differ for even sizes).
 
@@ -133,4 +135,4 @@ def lrn_backward(X, dy, size, alpha=1e-4, beta=0.75, bias=1.0, *, channel_axis=1
         Also: `dy` of another shape.
     """
     x, (lo, hi, a, beta, k, region, ax) = _params(X, size, alpha, beta, bias, channel_axis)
-    return C.backward(x, dy, "X", lo, hi, a, beta, k, region, ax, out, num_threads)
+    return C.backward(x, dy, lo, hi, a, beta, k, region, ax, out, num_threads)

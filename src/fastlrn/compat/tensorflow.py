@@ -37,7 +37,8 @@ formula above):
   downstream). Up to 384 channels, or other betas, it multiplies by a band
   matrix and is accurate."""
 
-__doc__ += "\n" + DEVIATIONS + "\n"
+if __doc__:  # None under python -OO
+    __doc__ += "\n" + DEVIATIONS + "\n"
 
 
 def _params(input, depth_radius, bias, alpha, beta, channel_axis):
@@ -129,4 +130,4 @@ def lrn_backward(input, dy, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5, *,
     """
     x, (lo, hi, a, beta, k, region, ax) = _params(input, depth_radius, bias, alpha, beta,
                                                   channel_axis)
-    return C.backward(x, dy, "input", lo, hi, a, beta, k, region, ax, out, num_threads)
+    return C.backward(x, dy, lo, hi, a, beta, k, region, ax, out, num_threads)

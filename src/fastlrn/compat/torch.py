@@ -36,7 +36,8 @@ formula above):
   computes them in float32 and returns float32. fastlrn also accepts
   channels on any axis (``channel_axis``)."""
 
-__doc__ += "\n" + DEVIATIONS + "\n"
+if __doc__:  # None under python -OO
+    __doc__ += "\n" + DEVIATIONS + "\n"
 
 
 def _params(input, size, alpha, beta, k, channel_axis):
@@ -108,7 +109,8 @@ def local_response_norm_backward(input, dy, size, alpha=1e-4, beta=0.75, k=1.0, 
     """Gradient of :func:`local_response_norm` with respect to `input`.
 
     What ``torch.autograd`` gives for ``F.local_response_norm``:
-    ``dx_q = dy_q * s_q**-beta - 2 * (alpha/size) * beta * x_q * sum_p dy_p * x_p * s_p**(-beta-1)``
+    ``dx_q = dy_q * s_q**-beta - 2 * (alpha/size) * beta * x_q * S_q``, where ``S_q =
+    sum_p dy_p * x_p * s_p**(-beta-1)``
     over the channels p whose window contains q, ``[q - (size-1)//2, q + size//2]``
     (the mirror of the forward window; they differ for even sizes).
 
@@ -132,4 +134,4 @@ def local_response_norm_backward(input, dy, size, alpha=1e-4, beta=0.75, k=1.0, 
         another shape.
     """
     x, (lo, hi, a, beta, k, region, ax) = _params(input, size, alpha, beta, k, channel_axis)
-    return C.backward(x, dy, "input", lo, hi, a, beta, k, region, ax, out, num_threads)
+    return C.backward(x, dy, lo, hi, a, beta, k, region, ax, out, num_threads)
