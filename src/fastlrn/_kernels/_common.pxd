@@ -551,13 +551,26 @@ cdef inline void line_window_sum(const double* padded, double* out, Py_ssize_t n
                                  Py_ssize_t taps, double* comp) noexcept nogil:
     """out[j] = sum(padded[j:j+taps]) for j < n, summed in increasing index order.
 
-    With comp (scratch of n doubles) the sum is compensated.
+    The shifted lines padded + t are added like rows (up to 8 per pass);
+    with comp (scratch of n doubles) the sum is compensated.
     """
-    cdef Py_ssize_t t
-    copy_d(padded, out, n, comp)
-    for t in range(1, taps):
-        add_d(padded + t, out, n, comp)
-    finish_d(out, n, comp)
+    cdef Py_ssize_t t, m, i
+    cdef const double* p[8]
+    if comp != NULL:
+        copy_d(padded, out, n, comp)
+        for t in range(1, taps):
+            add_d(padded + t, out, n, comp)
+        finish_d(out, n, comp)
+        return
+    t = 0
+    while t < taps:
+        m = taps - t
+        if m > 8:
+            m = 8
+        for i in range(m):
+            p[i] = padded + t + i
+        add_rows(p, m, out, n, t == 0)
+        t += m
 
 
 cdef inline void rows_window_sum(const double* rows, Py_ssize_t width, Py_ssize_t R,

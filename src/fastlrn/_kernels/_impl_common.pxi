@@ -113,6 +113,8 @@ cdef inline idx_t row_offset(const Plane* G, idx_t r, const idx_t* strides) noex
     cdef idx_t off = 0
     cdef int ax
     cdef idx_t q
+    if G.d == 2:
+        return r * strides[0]        # images: no division
     for ax in range(G.d - 2, -1, -1):
         q = r % G.shape[ax]
         r = r // G.shape[ax]
@@ -158,19 +160,23 @@ cdef long double box_sumsq(const floating* xp, const Plane* G, idx_t flat) noexc
     return acc
 
 
-cdef void box_sum_inplace(double* A, double* tmp, double* pad, double* comp,
-                          const Plane* G, const idx_t* lo, const idx_t* hi) noexcept nogil:
-    """Replace the plane A (row-major, G.shape) by its sums over the box [i-lo, i+hi] per axis.
+cdef double* box_sum(double* A, double* tmp, double* pad, double* comp,
+                     const Plane* G, const idx_t* lo, const idx_t* hi) noexcept nogil:
+    """Sums of the plane A (row-major, G.shape) over the box [i-lo, i+hi] per axis.
 
-    Separable: a zero-padded line pass along the last axis, then row passes
-    along the others; tmp holds a plane, pad L + lo + hi doubles (L the last
-    axis length), comp (plane size, or NULL) compensates the sums.
+    Separable: a zero-padded line pass along the last axis (in place), then
+    one pass per other axis between A and tmp (a plane). Returns whichever
+    of the two holds the result. pad holds L + lo + hi doubles (L the last
+    axis length); comp (a plane, or NULL) compensates the sums.
     """
     cdef int d = G.d, ax
     cdef idx_t L = G.shape[d - 1]
     cdef idx_t nrows = G.size // L
-    cdef idx_t r, o, i, B, nblk
+    cdef idx_t r, o, i, B, nblk, n_ax
     cdef double* arow
+    cdef double* src = A
+    cdef double* dst = tmp
+    cdef double* t
     memset(pad, 0, (L + lo[d - 1] + hi[d - 1]) * sizeof(double))
     for r in range(nrows):
         arow = A + r * L
@@ -178,14 +184,17 @@ cdef void box_sum_inplace(double* A, double* tmp, double* pad, double* comp,
         line_window_sum(pad, arow, L, lo[d - 1] + hi[d - 1] + 1, comp)
     B = L
     for ax in range(d - 2, -1, -1):
-        nblk = G.size // (G.shape[ax] * B)
+        n_ax = G.shape[ax]
+        nblk = G.size // (n_ax * B)
         for o in range(nblk):
-            memcpy(tmp, A + o * G.shape[ax] * B, G.shape[ax] * B * sizeof(double))
-            for i in range(G.shape[ax]):
-                rows_window_sum(tmp, B, G.shape[ax], A + (o * G.shape[ax] + i) * B, B,
-                                imax(0, i - lo[ax]), imin(G.shape[ax] - 1, i + hi[ax]),
-                                comp)
-        B = B * G.shape[ax]
+            for i in range(n_ax):
+                rows_window_sum(src + o * n_ax * B, B, n_ax, dst + (o * n_ax + i) * B, B,
+                                imax(0, i - lo[ax]), imin(n_ax - 1, i + hi[ax]), comp)
+        t = src
+        src = dst
+        dst = t
+        B = B * n_ax
+    return src
 
 
 cdef long double box_sum_ld(const long double* arr, int d, const idx_t* shape,

@@ -15,6 +15,7 @@ cdef int within_bwd_plane(const floating* x, const floating* g, floating* dx,
     cdef double c2ab = 2.0 * P.a * P.beta
     cdef idx_t xs_l = G.xs[d - 1], gs_l = G.gs[d - 1]
     cdef long double* buf
+    cdef double* S
     cdef int bad
     # 1. gather x (values, squares) and g
     for r in range(nrows):
@@ -28,14 +29,14 @@ cdef int within_bwd_plane(const floating* x, const floating* g, floating* dx,
         for j in range(L):
             gp[r * L + j] = src[j * gs_l]
     # 2. s from the box sums of squares; q = s**-(beta+1); w = g x q; p = q s
-    box_sum_inplace(A, tmp, pad, comp, G, G.lo, G.hi)
-    bad = outside(A, n, P.vlo_dbl, P.vhi_dbl)
-    bwd_q_row(xp, A, n, P, Pp)
-    bwd_terms(xp, gp, A, Pp, Wp, n, P)
-    # 3. the mirrored box sums of w, then dx row by row
-    box_sum_inplace(Wp, tmp, pad, comp, G, G.hi, G.lo)
+    S = box_sum(A, tmp, pad, comp, G, G.lo, G.hi)
+    bad = outside(S, n, P.vlo_dbl, P.vhi_dbl)
+    bwd_q_row(xp, S, n, P, Pp)
+    bwd_terms(xp, gp, S, Pp, Wp, n, P)
+    # 3. the mirrored box sums of w (the plane S is free again), then dx row by row
+    S = box_sum(Wp, tmp if S == A else A, pad, comp, G, G.hi, G.lo)
     for r in range(nrows):
-        bad |= bwd_out(xp + r * L, gp + r * L, Pp + r * L, Wp + r * L,
+        bad |= bwd_out(xp + r * L, gp + r * L, Pp + r * L, S + r * L,
                        dx + row_offset(G, r, G.ys), G.ys[d - 1], L, c2ab)
     if not bad:
         return 0

@@ -18,6 +18,7 @@ cdef void within_plane(const floating* x, floating* y, const Plane* G, const Par
     cdef floating* xrow
     cdef floating* yrow
     cdef double* arow
+    cdef double* S
     cdef double t
     cdef idx_t xs_l = G.xs[d - 1], ys_l = G.ys[d - 1]
     # 1. gather values and squares, row by row
@@ -35,11 +36,11 @@ cdef void within_plane(const floating* x, floating* y, const Plane* G, const Par
             t = xrow[j]
             arow[j] = t * t
     # 2. box sums of the squares, one axis at a time
-    box_sum_inplace(A, tmp, pad, comp, G, G.lo, G.hi)
-    # 4. finalise each row
+    S = box_sum(A, tmp, pad, comp, G, G.lo, G.hi)
+    # 3. finalise each row
     for r in range(nrows):
         yrow = y + row_offset(G, r, G.ys)
-        arow = A + r * L
+        arow = S + r * L
         if finalize_row(xp + r * L, yrow, ys_l, arow, L, P):
             for j in range(L):
                 if needs_fix(arow[j], P):
