@@ -91,6 +91,8 @@ cdef extern from *:
 cdef enum:
     POLY_F32 = 8       # series degree for float32 data (error < 2**-34)
     POLY_F64 = 12      # series degree for float64 data (error < 2**-57)
+    POLY1_F32 = 4      # the same, low-degree tier for small t
+    POLY1_F64 = 6
     POLY_MAX = 12
 
 # How s**-beta is evaluated; chosen once per call from beta.
@@ -121,8 +123,9 @@ cdef struct Params:
     # The series path (see series_row): s**-beta = k**-beta * (1 + t)**-beta
     # with t = (a/k) * v, a fixed-degree polynomial in t, for rows whose
     # |t| <= tmax, i.e. v in [vlo_poly, vhi_poly]. Off when poly_ok is 0.
-    int poly_ok
-    double vlo_poly, vhi_poly
+    # A second, low-degree tier covers a smaller |t| (v in [vlo_p1, vhi_p1]).
+    int poly_ok, poly1_ok
+    double vlo_poly, vhi_poly, vlo_p1, vhi_p1
     Series ser
 
 
@@ -262,36 +265,50 @@ cdef inline void bwd_q_row(const floating* dtype_tag, const double* v, Py_ssize_
                 q[j] = series_value(dtype_tag, 1.0, v[j], &S)
 
 
+cdef inline double series_tmax(const double* c, int D, double beta, double tol) noexcept nogil:
+    """Largest power of two tmax <= 1/16 with |C(-beta, D+1)| tmax**(D+1) <= tol; 0 if < 2**-20."""
+    cdef double tmax = 0.0625
+    cdef double cnext = fabs(c[D] * (-beta - D) / (D + 1))
+    while cnext * pow(tmax, D + 1) > tol:
+        tmax = tmax * 0.5
+        if tmax < ldexp(1.0, -20):
+            return 0.0
+    return tmax
+
+
 cdef inline void series_params(Params* P, bint is_float) noexcept nogil:
     """Set up the series path: s**-beta = k**-beta * (1 + t)**-beta, t = a*v/k.
 
     (1 + t)**-beta = sum_n C(-beta, n) t**n. Truncated after degree D the
     error is about |C(-beta, D+1)| * tmax**(D+1); tmax is the largest power
-    of two <= 1/16 that keeps this below 2**-34 (float32 data, D = 8) or
-    2**-57 (float64 data, D = 12): far below the rounding of the result.
-    Off for beta = 0, k outside [2**-100, 2**100], or when no tmax >= 2**-20
-    works (huge beta), or when float64 data take the long double path.
+    of two <= 1/16 that keeps this below 2**-34 (float32 data) or 2**-57
+    (float64 data): far below the rounding of the result. Two tiers: degree
+    8 (float32) / 12 (float64), and degree 4 / 6 for the smaller t where it
+    suffices. Off for beta = 0, k outside [2**-100, 2**100], or when no tmax
+    >= 2**-20 works (huge beta).
     """
     cdef int n, D = POLY_F32 if is_float else POLY_F64
+    cdef int D1 = POLY1_F32 if is_float else POLY1_F64
     cdef double tol = ldexp(1.0, -34) if is_float else ldexp(1.0, -57)
-    cdef double tmax = 0.0625, cnext
+    cdef double tmax, tmax1
     P.poly_ok = 0
+    P.poly1_ok = 0
     if P.mode == MODE_IDENTITY or not (P.k >= FASTLRN_F32_SMIN and P.k <= FASTLRN_F32_SMAX):
         return
     P.ser.c[0] = 1.0
-    for n in range(1, D + 1):
+    for n in range(1, POLY_MAX + 1):
         P.ser.c[n] = P.ser.c[n - 1] * (-P.beta - (n - 1)) / n
-    for n in range(D + 1, POLY_MAX + 1):
-        P.ser.c[n] = 0.0
-    cnext = fabs(P.ser.c[D] * (-P.beta - D) / (D + 1))
-    while cnext * pow(tmax, D + 1) > tol:
-        tmax = tmax * 0.5
-        if tmax < ldexp(1.0, -20):
-            return
+    tmax = series_tmax(P.ser.c, D, P.beta, tol)
+    if tmax == 0.0:
+        return
+    tmax1 = series_tmax(P.ser.c, D1, P.beta, tol)
     P.ser.kb = pow(P.k, -P.beta)
     P.ser.ts = P.a / P.k
     v_range(P.k * (1.0 - tmax), P.k * (1.0 + tmax), P.a, P.k, &P.vlo_poly, &P.vhi_poly)
     P.poly_ok = 1
+    if tmax1 > 0.0:
+        v_range(P.k * (1.0 - tmax1), P.k * (1.0 + tmax1), P.a, P.k, &P.vlo_p1, &P.vhi_p1)
+        P.poly1_ok = 1
 
 
 cdef inline int outside(const double* v, Py_ssize_t n, double lo, double hi) noexcept nogil:
@@ -324,22 +341,29 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
         copy_row(x, y, ys, n)
         return 0
     if P.poly_ok:
+        # A vector pass with the formula most of the row needs, then each
+        # element whose own formula differs is rewritten (canonical).
         S = P.ser
-        inside = count_inside(v, n, P.vlo_poly, P.vhi_poly)
-        if 2 * inside >= n:
-            series_row(x, y, ys, v, n, &S)
-            if inside < n:
+        if P.poly1_ok:
+            inside = series_row(x, y, ys, v, n, P, &S, True)
+            if inside == n:
+                return 0
+            if 2 * inside >= n:
                 for j in range(n):
-                    if not (v[j] >= P.vlo_poly and v[j] <= P.vhi_poly):
-                        if needs_fix(v[j], P):
-                            bad = 1      # left to the caller's fix-up
-                        else:
-                            y[j * ys] = <floating>general_value(x, x[j], v[j], P)
+                    if not (v[j] >= P.vlo_p1 and v[j] <= P.vhi_p1):
+                        bad |= canonical(x, y, ys, j, v[j], P, &S)
+                return bad
+        inside = series_row(x, y, ys, v, n, P, &S, False)
+        if 2 * inside >= n:
+            for j in range(n):
+                if (not (v[j] >= P.vlo_poly and v[j] <= P.vhi_poly)
+                        or (P.poly1_ok and v[j] >= P.vlo_p1 and v[j] <= P.vhi_p1)):
+                    bad |= canonical(x, y, ys, j, v[j], P, &S)
             return bad
         bad = general_row(x, y, ys, v, n, P)
         for j in range(n):
             if v[j] >= P.vlo_poly and v[j] <= P.vhi_poly:
-                y[j * ys] = <floating>series_value(x, x[j], v[j], &S)
+                canonical(x, y, ys, j, v[j], P, &S)
         return bad
     return general_row(x, y, ys, v, n, P)
 
@@ -356,6 +380,19 @@ cdef inline Py_ssize_t count_inside(const double* v, Py_ssize_t n, double lo, do
 # ---- per-element formulas: the row loops and the scalar fall-backs share
 # these, so an element gets the same bits whichever loop computes it.
 
+cdef inline double series4(double xv, double v, const Series* S) noexcept nogil:
+    cdef double t = S.ts * v
+    cdef double p = (((S.c[4] * t + S.c[3]) * t + S.c[2]) * t + S.c[1]) * t + S.c[0]
+    return xv * (S.kb * p)
+
+
+cdef inline double series6(double xv, double v, const Series* S) noexcept nogil:
+    cdef double t = S.ts * v
+    cdef double p = (((((S.c[6] * t + S.c[5]) * t + S.c[4]) * t + S.c[3]) * t + S.c[2])
+                     * t + S.c[1]) * t + S.c[0]
+    return xv * (S.kb * p)
+
+
 cdef inline double series8(double xv, double v, const Series* S) noexcept nogil:
     cdef double t = S.ts * v
     cdef double p = (((((((S.c[8] * t + S.c[7]) * t + S.c[6]) * t + S.c[5]) * t + S.c[4])
@@ -369,6 +406,15 @@ cdef inline double series12(double xv, double v, const Series* S) noexcept nogil
                            * t + S.c[7]) * t + S.c[6]) * t + S.c[5]) * t + S.c[4]) * t + S.c[3])
                       * t + S.c[2]) * t + S.c[1]) * t + S.c[0]
     return xv * (S.kb * p)
+
+
+cdef inline double series_low(const floating* dtype_tag, double xv, double v,
+                              const Series* S) noexcept nogil:
+    """The low-degree tier (degree 4 for float32 data, 6 for float64)."""
+    if floating is float:
+        return series4(xv, v, S)
+    else:
+        return series6(xv, v, S)
 
 
 cdef inline double series_value(const floating* dtype_tag, double xv, double v,
@@ -457,15 +503,50 @@ cdef inline double double_value(double xv, double v, const Params* P) noexcept n
     return f64_pow(xv, s, -P.beta)
 
 
-cdef inline void series_row(const floating* x, floating* y, Py_ssize_t ys,
-                            const double* v, Py_ssize_t n, const Series* S) noexcept nogil:
+cdef inline Py_ssize_t series_row(const floating* x, floating* y, Py_ssize_t ys,
+                                  const double* v, Py_ssize_t n, const Params* P,
+                                  const Series* S, bint low) noexcept nogil:
+    """One series tier for a whole row; returns how many v[j] are in that tier's range.
+
+    Elements outside the range get a meaningless value that the caller replaces.
+    """
     cdef Py_ssize_t j
-    if ys == 1:
-        for j in range(n):
-            y[j] = <floating>series_value(x, x[j], v[j], S)
+    cdef long long inside = 0
+    cdef double lo = P.vlo_p1 if low else P.vlo_poly
+    cdef double hi = P.vhi_p1 if low else P.vhi_poly
+    if low:
+        if ys == 1:
+            for j in range(n):
+                inside += (v[j] >= lo) & (v[j] <= hi)
+                y[j] = <floating>series_low(x, x[j], v[j], S)
+        else:
+            for j in range(n):
+                inside += (v[j] >= lo) & (v[j] <= hi)
+                y[j * ys] = <floating>series_low(x, x[j], v[j], S)
     else:
-        for j in range(n):
-            y[j * ys] = <floating>series_value(x, x[j], v[j], S)
+        if ys == 1:
+            for j in range(n):
+                inside += (v[j] >= lo) & (v[j] <= hi)
+                y[j] = <floating>series_value(x, x[j], v[j], S)
+        else:
+            for j in range(n):
+                inside += (v[j] >= lo) & (v[j] <= hi)
+                y[j * ys] = <floating>series_value(x, x[j], v[j], S)
+    return <Py_ssize_t>inside
+
+
+cdef inline int canonical(const floating* x, floating* y, Py_ssize_t ys, Py_ssize_t j,
+                          double v, const Params* P, const Series* S) noexcept nogil:
+    """Write element j by the formula its own v selects; 1 if it is left to needs_fix."""
+    if P.poly1_ok and v >= P.vlo_p1 and v <= P.vhi_p1:
+        y[j * ys] = <floating>series_low(x, x[j], v, S)
+    elif v >= P.vlo_poly and v <= P.vhi_poly:
+        y[j * ys] = <floating>series_value(x, x[j], v, S)
+    elif needs_fix(v, P):
+        return 1
+    else:
+        y[j * ys] = <floating>general_value(x, x[j], v, P)
+    return 0
 
 
 cdef inline int general_row(const floating* x, floating* y, Py_ssize_t ys,
