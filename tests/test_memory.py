@@ -22,7 +22,7 @@ requires_linux_proc = pytest.mark.skipif(
 MiB = 2**20
 # The library keeps up to this much scratch per thread between calls, by
 # design (FASTLRN_SCRATCH_KEEP in src/fastlrn/_kernels/_common.pxd).
-SCRATCH_PER_THREAD = 1 * MiB
+SCRATCH_PER_THREAD = 4 * MiB
 
 
 def run_python(code, timeout=300, **env):
@@ -57,11 +57,18 @@ xs = [rng.standard_normal((2, 8, 6, 6)).astype(np.float32),
       rng.standard_normal((1, 5, 7, 7)),
       rng.standard_normal((3, 6, 5, 4)).astype(np.float32)[:, ::-1]]
 outs = [np.empty_like(x) for x in xs]
+# Above the serial threshold (16384 elements): OpenMP teams, per-call scratch.
+medium = rng.standard_normal((2, 16, 24, 24)).astype(np.float32)
 
 def calls(n):
     # Every path a small call takes: across/within, both dtypes, views,
-    # out=, in place, backward, and an argument error.
+    # out=, in place, backward, and an argument error; and now and then a
+    # call that runs a parallel team.
     for i in range(n):
+        if i % 250 == 0:   # rare: on a loaded machine a team can wait a time slice
+            fastlrn.lrn(medium, region=("across", "within")[i // 250 % 2], num_threads=2)
+            if HAS_BACKWARD:
+                fastlrn.lrn_backward(medium, medium, num_threads=2)
         j = i % 3
         x = xs[j]
         region = ("across", "within")[i % 2]
@@ -148,40 +155,64 @@ import fastlrn
 def peak():  # ru_maxrss: KiB on Linux
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
+def reset_peak():
+    # Linux >= 4.0: "5" resets the peak RSS to the current RSS, so that a
+    # transient allocation before the baseline (imports, NumPy) cannot hide
+    # what the call allocates. Where that is refused, the peak since start.
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
 case = sys.argv[1]
 shape = (64, 96, 55, 55)   # W1: 74 MB of float32
 if case == "nhwc":
     x = np.ones((64, 55, 55, 96), np.float32).transpose(0, 3, 1, 2)
+elif case.startswith("one_plane"):
+    x = np.ones((1, 1, 4352, 4352), np.float32)   # one 76 MB image
 else:
     x = np.ones(shape, np.float32)
 x[:, ::7] = 3.0
 out = np.empty_like(x)
 out[...] = 0.0           # touch every page of out before the baseline
-dy = np.ones_like(x) if case == "backward" else None
+dy = np.ones_like(x) if "backward" in case else None
+reset_peak()
 base = peak()
 if case == "backward":
     fastlrn.lrn_backward(x, dy, out=out)
+elif case == "one_plane_backward":
+    fastlrn.lrn_backward(x, dy, out=out, region="within")
 elif case == "in_place":
     fastlrn.lrn(x, out=x)
 else:
-    fastlrn.lrn(x, out=out, region="within" if case == "within" else "across")
+    fastlrn.lrn(x, out=out, region="within" if "within" in case else "across")
 print(dict(growth=peak() - base, nbytes=x.nbytes,
            threads=fastlrn.config()["default_num_threads"]))
 """
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss units are Linux's")
-@pytest.mark.parametrize("case", ["across", "nhwc", "within", "in_place",
-                                  pytest.param("backward", marks=pytest.mark.skipif(
-                                      not HAS_BACKWARD, reason="lrn_backward not built yet"))])
+@pytest.mark.parametrize("case", [
+    "across", "nhwc", "within", "in_place",
+    pytest.param("backward", marks=pytest.mark.skipif(
+        not HAS_BACKWARD, reason="lrn_backward not built yet")),
+    # Within on one large image: scratch must not grow with the plane
+    # (earlier kernels gathered whole planes: 361 MiB forward and 723 MiB
+    # backward for this 72 MiB one).
+    "one_plane_within",
+    pytest.param("one_plane_backward", marks=pytest.mark.skipif(
+        not HAS_BACKWARD, reason="lrn_backward not built yet")),
+])
 def test_out_allocates_only_scratch(case):
     r = last_dict(run_python(f"import sys; sys.argv[1:] = [{case!r}]\n" + PEAK_SCRIPT))
     print(f"{case}: peak RSS growth {r['growth'] / 1024:.0f} KiB on a "
           f"{r['nbytes'] / MiB:.0f} MiB input, {r['threads']} threads")
     # Per-thread scratch, plus 2 MiB for what any first parallel call
     # touches: the OpenMP workers' stacks, glibc's per-thread malloc arenas,
-    # the kernels' code pages (measured 0.3-0.5 MiB forward, 2.8 MiB backward
-    # at 2 threads). A hidden temporary of the input's size is 74 MB.
+    # the kernels' code pages. Measured at 2 threads: 0.2-0.3 MiB forward
+    # and 1.3-1.5 MiB backward on W1, 6-6.5 MiB forward and backward within
+    # on one 4352 x 4352 plane. A hidden temporary of the input is 74 MB.
     limit = r["threads"] * SCRATCH_PER_THREAD + 2 * MiB
     assert r["growth"] <= limit, (
         f"{case}: peak RSS grew {r['growth'] / MiB:.1f} MiB, limit {limit / MiB:.1f}")
@@ -201,29 +232,34 @@ def _free_memory():
         return 0
 
 
-def _window_piece(x, idx, axis):
-    """x's values along ``axis`` within 2 of ``idx``, as a (1, m) array, and
-    the position of ``idx`` in it: enough for a size-3 window, clipped where
-    x's own border is."""
-    lo = max(idx[axis] - 2, 0)
-    hi = min(idx[axis] + 3, x.shape[axis])
-    sl = list(idx)
-    sl[axis] = slice(lo, hi)
-    return np.array(x[tuple(sl)]).reshape(1, -1), idx[axis] - lo
+def _window_piece(x, idx, axes):
+    """The part of x within 2 of ``idx`` along ``axes`` (idx alone along
+    the others) and idx's position in it: enough for size-3 windows, and
+    clipped exactly where x's own borders are."""
+    sl, at = [], []
+    for ax, i in enumerate(idx):
+        if ax in axes:
+            lo = max(i - 2, 0)
+            sl.append(slice(lo, min(i + 3, x.shape[ax])))
+            at.append(i - lo)
+        else:
+            sl.append(slice(i, i + 1))
+            at.append(0)
+    return np.array(x[tuple(sl)]), tuple(at)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("region, shape", [
+@pytest.mark.parametrize("region, shape, channel_axis", [
     # One channel, one huge inner run: planar kernel, offsets past 2**31.
-    ("across", (1, 1, BIG)),
-    # One line of BIG channels: the channel axis itself is huge.
-    ("across", (1, BIG)),
+    ("across", (1, 1, BIG), 1),
     # Two channels of 2**30 + 4: c * channel stride passes 2**30.
-    ("across", (1, 2, BIG // 2)),
-    # Within, one spatial axis of BIG elements.
-    ("within", (1, 1, BIG)),
+    ("across", (1, 2, BIG // 2), 1),
+    # Channels last, 8 channels: the line kernel over 2**28 + 1 positions.
+    ("across", (1, BIG // 8, 8), -1),
+    # Within, 2049 planes of 1024 x 1024: plane offsets past 2**31.
+    ("within", (2049, 1, 1024, 1024), 1),
 ])
-def test_more_than_2_31_elements(region, shape):
+def test_more_than_2_31_elements(region, shape, channel_axis):
     # float32, in place: 8.6 GB for the one array. Run by hand:
     #   pytest -m slow tests/test_memory.py -k 2_31
     need = int(np.prod(shape)) * 4 + 2**30
@@ -232,6 +268,7 @@ def test_more_than_2_31_elements(region, shape):
     x = np.ones(shape, dtype=np.float32)
     flat = x.reshape(-1)
     n = flat.size
+    assert n > 2**31
     # Distinct values near the start, around 2**31 and at the end: a 32-bit
     # index that wraps would read or write the wrong elements.
     marks = [0, 1, 2, 2**31 - 3, 2**31 - 1, 2**31, 2**31 + 1, n - 2, n - 1]
@@ -239,14 +276,17 @@ def test_more_than_2_31_elements(region, shape):
         flat[i] = 1.0 + (i % 97) / 10.0
     # Unmarked places too (all-ones windows), spread over the array.
     probes = marks + [3, 10**6, 2**31 - 100, 2**31 + 4, n - 5]
-    params = dict(size=3, alpha=1.0, beta=0.75, k=1.0)
-    axis = 1 if region == "across" else x.ndim - 1
+    params = dict(size=3, alpha=1.0, beta=0.75, k=1.0, region=region,
+                  channel_axis=channel_axis)
+    c = channel_axis % x.ndim
+    axes = (c,) if region == "across" else tuple(
+        ax for ax in range(x.ndim) if ax not in (0, c))
     want = {}
     for i in probes:
-        idx = np.unravel_index(i, x.shape)
-        piece, at = _window_piece(x, idx, axis)
-        want[i] = float(expected(piece, channel_axis=1, **params)[0, at])
-    assert fastlrn.lrn(x, out=x, region=region, channel_axis=1, **params) is x
+        idx = tuple(int(j) for j in np.unravel_index(i, x.shape))
+        piece, at = _window_piece(x, idx, axes)
+        want[i] = float(expected(piece, **params)[at])
+    assert fastlrn.lrn(x, out=x, **params) is x
     for i in probes:
         # 4 float32 ulp: SPEC section 4.
         assert flat[i] == pytest.approx(want[i], rel=4 * 2**-23), (

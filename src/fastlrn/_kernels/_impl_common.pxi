@@ -26,6 +26,7 @@ ctypedef Py_ssize_t idx_t
 cdef enum:
     TILE_BYTES = 49152
     BWD_TILE_BYTES = 786432
+    STRIP_BYTES = 4194304    # scratch per thread for one strip of a within-channel plane (= the kept block)
     MAX_TILE = 1024
     MIN_TILE = 8
     MAXDIMS = 64      # NumPy's own limit on ndim
@@ -267,3 +268,54 @@ cdef int safe_backward_ld(const long double* x, const long double* g, long doubl
         dx[i] = g[i] * pw[i] - c2ab * x[i] * W
     free(work)
     return 0
+
+
+# ---- strips: a within-channel plane is processed in strips along its first
+# spatial axis, each with the halo of rows its windows reach, so that the
+# scratch per thread stays near STRIP_BYTES however large the image, and a
+# single image still gives every thread work.
+
+cdef struct Strips:
+    idx_t H          # length of the first spatial axis
+    idx_t B          # elements per index of it (the rest of the plane)
+    idx_t R          # output rows per strip
+    idx_t n          # strips per plane
+    idx_t before, after   # halo rows
+    idx_t max_size   # elements of the largest strip, halo included
+
+
+cdef Strips plan_strips(const Plane* G, idx_t before, idx_t after,
+                        idx_t bytes_per_elem, idx_t extra_bytes) noexcept nogil:
+    """Strips whose scratch (bytes_per_elem per element, plus extra_bytes) fits STRIP_BYTES."""
+    cdef Strips S
+    S.H = G.shape[0]
+    S.B = G.size // S.H
+    S.before = before
+    S.after = after
+    S.R = (STRIP_BYTES - extra_bytes) // (bytes_per_elem * S.B) - before - after
+    if S.R < 1:
+        S.R = 1
+    if S.R > S.H:
+        S.R = S.H
+    S.n = (S.H + S.R - 1) // S.R
+    S.max_size = imin(S.H, S.R + before + after) * S.B
+    return S
+
+
+cdef inline idx_t strip_plane(const Plane* G, const Strips* S, idx_t st, Plane* Gs,
+                              idx_t* first, idx_t* last) noexcept nogil:
+    """Describe strip st as a plane Gs; returns its first row a0 (halo included).
+
+    Output rows of the strip are [first, last) in Gs's own row numbering. Its
+    windows clipped to Gs's rows are the windows clipped to the plane's.
+    """
+    cdef idx_t r0 = st * S.R
+    cdef idx_t r1 = imin(S.H, r0 + S.R)
+    cdef idx_t a0 = imax(0, r0 - S.before)
+    cdef idx_t a1 = imin(S.H, r1 + S.after)
+    Gs[0] = G[0]
+    Gs.shape[0] = a1 - a0
+    Gs.size = (a1 - a0) * S.B
+    first[0] = r0 - a0
+    last[0] = r1 - a0
+    return a0

@@ -5,7 +5,13 @@
 cdef int within_bwd_plane(const floating* x, const floating* g, floating* dx,
                           const Plane* G, const Params* P,
                           floating* xp, floating* gp, double* A, double* Pp, double* Wp,
-                          double* tmp, double* pad, double* comp) noexcept nogil:
+                          double* tmp, double* pad, double* comp,
+                          idx_t first, idx_t last) noexcept nogil:
+    """One plane or strip (halo of lo + hi rows each side); writes rows [first, last) of axis 0.
+
+    The gradient at a row needs w on the rows of its mirrored window, and w
+    there needs s, whose windows reach lo + hi rows beyond: within the strip.
+    """
     cdef int d = G.d
     cdef idx_t L = G.shape[d - 1]
     cdef idx_t nrows = G.size // L
@@ -16,6 +22,7 @@ cdef int within_bwd_plane(const floating* x, const floating* g, floating* dx,
     cdef idx_t xs_l = G.xs[d - 1], gs_l = G.gs[d - 1]
     cdef long double* buf
     cdef double* S
+    cdef idx_t r0, r1, rps
     cdef int bad
     # 1. gather x (values, squares) and g
     for r in range(nrows):
@@ -35,7 +42,14 @@ cdef int within_bwd_plane(const floating* x, const floating* g, floating* dx,
     bwd_terms(xp, gp, S, Pp, Wp, n, P)
     # 3. the mirrored box sums of w (the plane S is free again), then dx row by row
     S = box_sum(Wp, tmp if S == A else A, pad, comp, G, G.hi, G.lo)
-    for r in range(nrows):
+    if d == 1:      # one line: its output segment
+        bad |= bwd_out(xp + first, gp + first, Pp + first, S + first, dx + first * G.ys[0],
+                       G.ys[0], last - first, c2ab)
+        r0, r1 = 0, 0
+    else:
+        rps = nrows // G.shape[0]
+        r0, r1 = first * rps, last * rps
+    for r in range(r0, r1):
         bad |= bwd_out(xp + r * L, gp + r * L, Pp + r * L, S + r * L,
                        dx + row_offset(G, r, G.ys), G.ys[d - 1], L, c2ab)
     if not bad:
@@ -49,21 +63,39 @@ cdef int within_bwd_plane(const floating* x, const floating* g, floating* dx,
     if safe_backward_ld(buf, buf + n, buf + 2 * n, n, d, G.shape, G.lo, G.hi, P) != 0:
         free(buf)
         return -1
-    for r in range(nrows):
+    if d == 1:
+        for j in range(first, last):
+            dx[j * G.ys[0]] = <floating>buf[2 * n + j]
+    for r in range(r0, r1):
         for j in range(L):
             (dx + row_offset(G, r, G.ys))[j * G.ys[d - 1]] = <floating>buf[2 * n + r * L + j]
     free(buf)
     return 0
 
 
+cdef int within_bwd_strip(const floating* x, const floating* g, floating* dx,
+                          const Plane* G, const Strips* S, idx_t st, const Params* P,
+                          floating* xp, floating* gp, double* A, double* Pp, double* Wp,
+                          double* tmp, double* pad, double* comp) noexcept nogil:
+    """Strip st of one plane (x, g, dx at the plane's origin); locals per call, so per thread."""
+    cdef Plane Gs
+    cdef idx_t first, last
+    cdef idx_t a0 = strip_plane(G, S, st, &Gs, &first, &last)
+    return within_bwd_plane(x + a0 * G.xs[0], g + a0 * G.gs[0], dx + a0 * G.ys[0], &Gs, P,
+                            xp, gp, A, Pp, Wp, tmp, pad, comp, first, last)
+
+
 cdef int within_bwd(const floating* x, const floating* g, floating* dx, idx_t P1, idx_t P2,
                     idx_t xs_p1, idx_t xs_p2, idx_t gs_p1, idx_t gs_p2,
                     idx_t ys_p1, idx_t ys_p2, const Plane* G, Params P,
                     int nthreads) noexcept nogil:
-    cdef idx_t nplanes = P1 * P2
-    cdef idx_t pl, p1, p2
-    cdef idx_t n = G.size
     cdef idx_t padlen = G.shape[G.d - 1] + G.lo[G.d - 1] + G.hi[G.d - 1]
+    cdef idx_t halo = G.lo[0] + G.hi[0]
+    cdef Strips S = plan_strips(G, halo, halo, 5 * sizeof(double) + 2 * sizeof(floating),
+                                padlen * sizeof(double))
+    cdef idx_t nitems = P1 * P2 * S.n
+    cdef idx_t item, pl, p1, p2
+    cdef idx_t n = S.max_size
     cdef double* A = NULL
     cdef double* Pp = NULL
     cdef double* Wp = NULL
@@ -75,7 +107,7 @@ cdef int within_bwd(const floating* x, const floating* g, floating* dx, idx_t P1
     cdef int failed = 0
     cdef int* fail = &failed
     with parallel(num_threads=nthreads):
-        # one block: A, Pp, Wp, tmp, comp (plane doubles each), pad, xp, gp (plane values each)
+        # one block: A, Pp, Wp, tmp, comp (strip doubles each), pad, xp, gp (strip values each)
         A = <double*>scratch_get((5 * n + padlen) * sizeof(double) + 2 * n * sizeof(floating))
         if A == NULL:
             fail[0] = 1
@@ -87,11 +119,12 @@ cdef int within_bwd(const floating* x, const floating* g, floating* dx, idx_t P1
             pad = tmp + 2 * n
             xp = <floating*>(pad + padlen)
             gp = xp + n
-            for pl in prange(nplanes, schedule="static"):
+            for item in prange(nitems, schedule="static"):
+                pl = item // S.n
                 p1 = pl // P2
                 p2 = pl - p1 * P2
-                if within_bwd_plane(x + p1 * xs_p1 + p2 * xs_p2, g + p1 * gs_p1 + p2 * gs_p2,
-                                    dx + p1 * ys_p1 + p2 * ys_p2, G, &P,
+                if within_bwd_strip(x + p1 * xs_p1 + p2 * xs_p2, g + p1 * gs_p1 + p2 * gs_p2,
+                                    dx + p1 * ys_p1 + p2 * ys_p2, G, &S, item - pl * S.n, &P,
                                     xp, gp, A, Pp, Wp, tmp, pad, comp) != 0:
                     fail[0] = 1
         scratch_put(A)

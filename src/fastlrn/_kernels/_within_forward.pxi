@@ -9,7 +9,8 @@
 
 cdef void within_plane(const floating* x, floating* y, const Plane* G, const Params* P,
                        floating* xp, double* A, double* tmp, double* pad,
-                       double* comp) noexcept nogil:
+                       double* comp, idx_t first, idx_t last) noexcept nogil:
+    """One plane (or strip, see plan_strips); writes the rows [first, last) of its first axis."""
     cdef int d = G.d, ax
     cdef idx_t L = G.shape[d - 1]
     cdef idx_t nrows = G.size // L
@@ -20,6 +21,7 @@ cdef void within_plane(const floating* x, floating* y, const Plane* G, const Par
     cdef double* arow
     cdef double* S
     cdef double t
+    cdef idx_t rps
     cdef idx_t xs_l = G.xs[d - 1], ys_l = G.ys[d - 1]
     # 1. gather values and squares, row by row
     for r in range(nrows):
@@ -37,49 +39,77 @@ cdef void within_plane(const floating* x, floating* y, const Plane* G, const Par
             arow[j] = t * t
     # 2. box sums of the squares, one axis at a time
     S = box_sum(A, tmp, pad, comp, G, G.lo, G.hi)
-    # 3. finalise each row
-    for r in range(nrows):
-        yrow = y + row_offset(G, r, G.ys)
-        arow = S + r * L
-        if finalize_row(xp + r * L, yrow, ys_l, arow, L, P):
-            for j in range(L):
-                if needs_fix(arow[j], P):
-                    if needs_safe(arow[j], P):
-                        yrow[j * ys_l] = <floating>safe_finish(
-                            xp[r * L + j], box_sumsq(xp, G, r * L + j), P)
-                    else:
-                        yrow[j * ys_l] = <floating>double_value(xp[r * L + j], arow[j], P)
+    # 3. finalise each output row (d = 1: the output segment of the line)
+    if d == 1:
+        finalize_span(xp, xp, y, ys_l, S, first, last, G, P, 0)
+        return
+    rps = nrows // G.shape[0]
+    for r in range(first * rps, last * rps):
+        finalize_span(xp, xp + r * L, y + row_offset(G, r, G.ys), ys_l, S + r * L,
+                      0, L, G, P, r * L)
+
+
+cdef inline void finalize_span(const floating* xplane, const floating* xrow, floating* yrow,
+                               idx_t ys, const double* v, idx_t j0, idx_t j1,
+                               const Plane* G, const Params* P, idx_t flat0) noexcept nogil:
+    """Elements j0 <= j < j1 of one row: x = xrow[j], window sum v[j], out yrow[j*ys].
+
+    flat0 + j is element j's index in the plane xplane (for the safe path).
+    """
+    cdef idx_t j
+    if finalize_row(xrow + j0, yrow + j0 * ys, ys, v + j0, j1 - j0, P):
+        for j in range(j0, j1):
+            if needs_fix(v[j], P):
+                if needs_safe(v[j], P):
+                    yrow[j * ys] = <floating>safe_finish(xrow[j], box_sumsq(xplane, G, flat0 + j), P)
+                else:
+                    yrow[j * ys] = <floating>double_value(xrow[j], v[j], P)
+
+
+cdef void within_strip(const floating* x, floating* y, const Plane* G, const Strips* S,
+                       idx_t st, const Params* P, floating* xp, double* A, double* tmp,
+                       double* pad, double* comp) noexcept nogil:
+    """Strip st of one plane (x, y at the plane's origin); locals per call, so per thread."""
+    cdef Plane Gs
+    cdef idx_t first, last
+    cdef idx_t a0 = strip_plane(G, S, st, &Gs, &first, &last)
+    within_plane(x + a0 * G.xs[0], y + a0 * G.ys[0], &Gs, P, xp, A, tmp, pad, comp,
+                 first, last)
 
 
 cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
                 idx_t xs_p1, idx_t xs_p2, idx_t ys_p1, idx_t ys_p2,
                 const Plane* G, Params P, int nthreads) noexcept nogil:
-    cdef idx_t nplanes = P1 * P2
-    cdef idx_t pl, p1, p2
     cdef idx_t L = G.shape[G.d - 1]
     cdef idx_t padlen = L + G.lo[G.d - 1] + G.hi[G.d - 1]
-    cdef floating* xp
-    cdef double* A
-    cdef double* tmp
-    cdef double* pad
-    cdef double* comp
+    cdef Strips S = plan_strips(G, G.lo[0], G.hi[0], 3 * sizeof(double) + sizeof(floating),
+                                padlen * sizeof(double))
+    cdef idx_t nitems = P1 * P2 * S.n
+    cdef idx_t item, pl, p1, p2
+    cdef idx_t n = S.max_size
+    cdef floating* xp = NULL
+    cdef double* A = NULL
+    cdef double* tmp = NULL
+    cdef double* pad = NULL
+    cdef double* comp = NULL
     cdef int failed = 0
     cdef int* fail = &failed
     with parallel(num_threads=nthreads):
-        # one block: A, tmp, comp (plane size doubles each), pad (padlen), xp (plane values)
-        A = <double*>scratch_get((4 * G.size + padlen) * sizeof(double))
+        # one block: A, tmp, comp (strip doubles each), pad (padlen), xp (strip values)
+        A = <double*>scratch_get((3 * n + padlen) * sizeof(double) + n * sizeof(floating))
         if A == NULL:
             fail[0] = 1
         else:
-            tmp = A + G.size
-            comp = tmp + G.size if P.compensated else NULL
-            pad = tmp + 2 * G.size
+            tmp = A + n
+            comp = tmp + n if P.compensated else NULL
+            pad = tmp + 2 * n
             xp = <floating*>(pad + padlen)
-            for pl in prange(nplanes, schedule="static"):
+            for item in prange(nitems, schedule="static"):
+                pl = item // S.n
                 p1 = pl // P2
                 p2 = pl - p1 * P2
-                within_plane(x + p1 * xs_p1 + p2 * xs_p2, y + p1 * ys_p1 + p2 * ys_p2,
-                             G, &P, xp, A, tmp, pad, comp)
+                within_strip(x + p1 * xs_p1 + p2 * xs_p2, y + p1 * ys_p1 + p2 * ys_p2,
+                             G, &S, item - pl * S.n, &P, xp, A, tmp, pad, comp)
         scratch_put(A)
     return failed
 
