@@ -18,7 +18,7 @@ SEED = 20240611
 # that takes long on a loaded 2-core machine is not a failure.
 _COMMON = dict(deadline=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("ci", max_examples=60, derandomize=True,
+settings.register_profile("ci", max_examples=100, derandomize=True,
                           database=None, **_COMMON)
 settings.register_profile("long", max_examples=3000, **_COMMON)
 HYPOTHESIS_PROFILE = os.environ.get("FASTLRN_HYPOTHESIS_PROFILE", "ci")
