@@ -24,7 +24,11 @@ def _openmp_runtime():
         from ._kernels import _openmp
     except ImportError:
         return UNKNOWN, UNKNOWN
-    return bool(_openmp.openmp_enabled()), int(_openmp.get_max_threads())
+    from . import _threads
+
+    # A forked child runs every call on one thread (see fastlrn._threads).
+    threads = 1 if _threads._in_forked_child else int(_openmp.get_max_threads())
+    return bool(_openmp.openmp_enabled()), threads
 
 
 def config():
@@ -43,6 +47,19 @@ def config():
         forces one) and ``kernel_isas`` (the builds usable here). Entries that
         cannot be determined (no build information in a source checkout,
         kernels not compiled) are ``"unknown"``.
+
+    See Also
+    --------
+    show_config : The same, printed; also ``python -m fastlrn info``.
+
+    Examples
+    --------
+    >>> import fastlrn
+    >>> cfg = fastlrn.config()
+    >>> cfg["version"] == fastlrn.__version__
+    True
+    >>> cfg["openmp"] in (True, False, "unknown")
+    True
     """
     import numpy
 
@@ -87,7 +104,22 @@ def _format(value):
 
 
 def show_config(file=None):
-    """Print ``config()`` one entry per line (to ``file``, default stdout)."""
+    """Print :func:`config` one entry per line (``python -m fastlrn info``).
+
+    Parameters
+    ----------
+    file : file-like, optional
+        Where to print (an object with ``write``); default ``sys.stdout``.
+
+    Examples
+    --------
+    >>> import fastlrn
+    >>> fastlrn.show_config()  # doctest: +ELLIPSIS
+    fastlrn configuration
+      version ...
+      openmp ...
+      default_num_threads ...
+    """
     info = config()
     width = max(len(key) for key in info)
     out = file if file is not None else sys.stdout

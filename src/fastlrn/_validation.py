@@ -102,13 +102,45 @@ def compute_dtype(dtype, name="x"):
     return np.dtype(result)
 
 
+# DLPack's device type for host memory (DLDeviceType.kDLCPU).
+_DLPACK_CPU = 1
+
+
+def _check_dlpack(x, name):
+    """Refuse, with a useful message, DLPack objects fastlrn cannot compute on.
+
+    A tensor that requires grad would lose its graph (PyTorch refuses to
+    export it anyway); an array on another device (GPU, ...) is not in host
+    memory.
+    """
+    if getattr(x, "requires_grad", False) is True:
+        raise TypeError(
+            f"{name} must not require grad, got a {type(x).__name__} with "
+            "requires_grad=True; for autograd use fastlrn.torch.local_response_norm "
+            f"or fastlrn.torch.LocalResponseNorm, or pass {name}.detach()")
+    device = getattr(x, "__dlpack_device__", None)
+    if device is None:
+        return  # NumPy's from_dlpack will say what is missing
+    try:
+        dev_type, dev_id = device()
+    except Exception:  # noqa: BLE001 - a broken producer: let from_dlpack report it
+        return
+    if int(dev_type) != _DLPACK_CPU:
+        raise TypeError(
+            f"{name} must be in CPU memory (fastlrn runs on the CPU), got a "
+            f"{type(x).__name__} on DLPack device ({int(dev_type)}, {dev_id}) (1 is the "
+            "CPU, 2 CUDA, 10 ROCm, ...); copy it to the host first "
+            "(e.g. .cpu() in PyTorch, jax.device_get in JAX)")
+
+
 def as_array(x, name="x"):
     """``x`` as an ndarray without copying where possible (DLPack objects too)."""
     if isinstance(x, np.ndarray):
         return x
     if hasattr(x, "__dlpack__") and not isinstance(x, np.generic):
+        _check_dlpack(x, name)
         try:
-            return np.from_dlpack(x)
+            return np.from_dlpack(x)  # a view where the producer allows one
         except (TypeError, BufferError, RuntimeError) as e:
             raise TypeError(
                 f"{name} must be a CPU array; converting it through DLPack failed: {e}"
