@@ -75,12 +75,33 @@ def lrn(x, size=5, alpha=1e-4, beta=0.75, k=2.0, *, region="across", channel_axi
         ``num_threads=0``); `out` of the wrong shape, read-only, or partially
         overlapping `x`.
 
+    See Also
+    --------
+    lrn_backward : The gradient.
+    fastlrn.reference.lrn : The float64 NumPy oracle, with an explicit window.
+    fastlrn.compat : The same computation with other frameworks' parameters.
+
     Examples
     --------
     >>> import numpy as np, fastlrn
     >>> x = np.ones((1, 3, 1, 1), dtype=np.float32)
     >>> fastlrn.lrn(x, size=3, alpha=1.0, beta=1.0, k=1.0).ravel()
     array([0.33333334, 0.25      , 0.33333334], dtype=float32)
+
+    The window is clipped at the first and last channel: the ends sum two
+    squares, the middle one three. ``average=True`` divides alpha by the
+    size (here 3 / 3 = 1, the same result):
+
+    >>> fastlrn.lrn(x, size=3, alpha=3.0, beta=1.0, k=1.0, average=True).ravel()
+    array([0.33333334, 0.25      , 0.33333334], dtype=float32)
+
+    Channels last, and a 3 x 3 window within each channel:
+
+    >>> x = np.random.default_rng(0).standard_normal((2, 8, 8, 16), dtype=np.float32)
+    >>> fastlrn.lrn(x, channel_axis=-1).shape
+    (2, 8, 8, 16)
+    >>> fastlrn.lrn(x, size=3, region="within", channel_axis=-1).dtype
+    dtype('float32')
     """
     xa = V.as_array(x)
     dtype = V.compute_dtype(xa.dtype)
@@ -95,7 +116,7 @@ def lrn_backward(x, dy, size=5, alpha=1e-4, beta=0.75, k=2.0, *, region="across"
 
     .. math::
 
-        \frac{\partial L}{\partial x(q)} = g(q)\, s(q)^{-\beta}
+        \dfrac{\partial L}{\partial x(q)} = g(q)\, s(q)^{-\beta}
             - 2 a \beta\, x(q) \sum_{p:\, q \in W(p)} g(p)\, x(p)\, s(p)^{-\beta-1}
 
     with ``g = dy`` and ``s`` as in :func:`lrn`. The positions ``p`` whose
@@ -125,6 +146,11 @@ def lrn_backward(x, dy, size=5, alpha=1e-4, beta=0.75, k=2.0, *, region="across"
     TypeError, ValueError
         As for :func:`lrn`; ``ValueError`` when `dy` does not have the shape
         of `x`, ``TypeError`` when it does not hold real numbers.
+
+    See Also
+    --------
+    lrn : The forward function.
+    fastlrn.reference.lrn_backward : The float64 NumPy oracle.
 
     Examples
     --------

@@ -23,15 +23,32 @@ import itertools
 
 import numpy as np
 
-__all__ = ["window", "lrn", "lrn_exact"]
+__all__ = ["window", "lrn", "lrn_backward", "lrn_exact"]
 
 
 def window(size):
     """Return ``(lo, hi)`` for a window of ``size`` elements.
 
-    ``lo = size // 2`` elements before the position and ``hi = (size - 1) // 2``
-    after it: odd sizes are symmetric, even sizes extend one more element
-    before (PyTorch's placement).
+    The window of position ``i`` is ``[i - lo, i + hi]``: ``lo = size // 2``
+    elements before the position and ``hi = (size - 1) // 2`` after it. Odd
+    sizes are symmetric, even sizes extend one more element before (PyTorch's
+    placement, and :func:`fastlrn.lrn`'s).
+
+    Parameters
+    ----------
+    size : int
+        The window length, ``>= 1``.
+
+    Returns
+    -------
+    lo, hi : int
+        Elements before and after the position.
+
+    Examples
+    --------
+    >>> from fastlrn import reference
+    >>> reference.window(5), reference.window(4), reference.window(1)
+    ((2, 2), (2, 1), (0, 0))
     """
     return size // 2, (size - 1) // 2
 
@@ -70,16 +87,20 @@ def lrn(x, lo, hi, a, beta, k, *, region="across", channel_axis=1,
 
     Parameters
     ----------
-    x : array_like
+    x : array_like, shape (N, ..., C, ...)
         Input; converted with ``np.asarray(x, dtype=dtype)``.
     lo, hi : int
-        The window along each windowed axis is ``[i - lo, i + hi]``.
+        The window along each windowed axis is ``[i - lo, i + hi]``, clipped
+        to the axis (:func:`window` gives them for a size).
     a : float
         Effective alpha (already divided by ``size**d`` if averaging).
     beta, k : float
         Exponent and bias.
     region : {"across", "within"}
+        Window over the channel axis, or over every spatial axis (all axes
+        but axis 0 and `channel_axis`).
     channel_axis : int
+        The channel axis; negative counts from the end.
     dtype : dtype
         Working and result dtype: ``np.float64`` or ``np.longdouble``.
 
@@ -87,6 +108,24 @@ def lrn(x, lo, hi, a, beta, k, *, region="across", channel_axis=1,
     -------
     ndarray of ``dtype``, the shape of ``x``
         ``x * (k + a * sum_{W} x**2) ** (-beta)``.
+
+    Raises
+    ------
+    ValueError
+        `channel_axis` out of range, or an unknown `region`.
+
+    See Also
+    --------
+    fastlrn.lrn : The fast implementation, with the public parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlrn import reference
+    >>> x = np.array([[1.0, 2.0, 3.0, 4.0]])     # (N, C) = (1, 4)
+    >>> lo, hi = reference.window(3)
+    >>> reference.lrn(x, lo, hi, 1.0, 1.0, 1.0)   # x / (1 + sum of 3 squares)
+    array([[0.16666667, 0.13333333, 0.1       , 0.15384615]])
     """
     x = np.asarray(x, dtype=dtype)
     t = x.dtype.type
@@ -122,8 +161,38 @@ def lrn_backward(x, dy, lo, hi, a, beta, k, *, region="across", channel_axis=1,
                 - 2 a beta x(q) * sum_{p : q in W(p)} g(p) x(p) s(p)**(-beta-1)
 
     ``{p : q in W(p)}`` is the mirrored window ``[q - hi, q + lo]`` along
-    each windowed axis. Parameters as for :func:`lrn`; ``dy`` has the shape
-    of ``x``.
+    each windowed axis.
+
+    Parameters
+    ----------
+    x : array_like
+        The forward input.
+    dy : array_like, the shape of `x`
+        The upstream gradient dL/dy.
+    lo, hi, a, beta, k, region, channel_axis, dtype
+        As for :func:`lrn`.
+
+    Returns
+    -------
+    ndarray of ``dtype``, the shape of ``x``
+        dL/dx.
+
+    Raises
+    ------
+    ValueError
+        `channel_axis` out of range, or an unknown `region`.
+
+    See Also
+    --------
+    fastlrn.lrn_backward : The fast implementation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlrn import reference
+    >>> x = np.array([[1.0, 2.0, 3.0, 4.0]])
+    >>> reference.lrn_backward(x, np.ones_like(x), 1, 1, 1.0, 1.0, 1.0)
+    array([[ 0.09333333, -0.09333333, -0.07550296, -0.03554241]])
     """
     x = np.asarray(x, dtype=dtype)
     g = np.asarray(dy, dtype=dtype)
@@ -152,11 +221,41 @@ def lrn_exact(x, lo, hi, a, beta, k, *, region="across", channel_axis=1):
     """:func:`lrn` evaluated in ``np.longdouble``; returns ``np.longdouble``.
 
     Where ``longdouble`` is the x87 extended format (see
-    ``LONGDOUBLE_IS_EXTENDED``) the squares and sums of any float64 values
+    `LONGDOUBLE_IS_EXTENDED`) the squares and sums of any float64 values
     neither overflow nor underflow, and the 64-bit significand makes the
     result accurate to far below one float64 ulp: an "exact" oracle for
-    float64 inputs, including those whose squares overflow (|x| > ~1e154) or
-    underflow (|x| < ~1e-162) in float64. Elsewhere it equals :func:`lrn`.
+    float64 inputs, including those whose squares overflow (``|x| > ~1e154``)
+    or underflow (``|x| < ~1e-162``) in float64. Elsewhere it equals
+    :func:`lrn`.
+
+    Parameters
+    ----------
+    x : array_like
+        Input.
+    lo, hi, a, beta, k, region, channel_axis
+        As for :func:`lrn`.
+
+    Returns
+    -------
+    ndarray of ``np.longdouble``, the shape of ``x``
+
+    Raises
+    ------
+    ValueError
+        `channel_axis` out of range, or an unknown `region`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlrn import reference
+    >>> x = np.array([[1e200, 1e200]])          # the squares overflow float64
+    >>> reference.lrn(x, 1, 0, 1.0, 0.5, 0.0)   # float64: s = inf, y = 0
+    array([[0., 0.]])
+    >>> y = reference.lrn_exact(x, 1, 0, 1.0, 0.5, 0.0)
+    >>> y.dtype == np.longdouble
+    True
+    >>> [float(v) for v in y[0]]   # x87 long double (x86-64 Linux); elsewhere as lrn
+    [1.0, 0.7071067811865476]
     """
     return lrn(x, lo, hi, a, beta, k, region=region,
                channel_axis=channel_axis, dtype=np.longdouble)

@@ -155,6 +155,15 @@ def lrn_backward(x, dy, local_size=5, alpha=1.0, beta=0.75, k=1.0,
     %(raises_common)s
         An even `local_size` or an input that is not 4-D (Caffe's rules); an
         unknown `norm_region`; `dy` of another shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlrn.compat import caffe
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 4, 1, 1)
+    >>> dy = np.ones_like(x)                      # the gradient of sum(y)
+    >>> caffe.lrn_backward(x, dy, local_size=3, alpha=3.0, beta=1.0, k=1.0).ravel()
+    array([ 0.09333333, -0.09333333, -0.07550296, -0.03554241])
     """
     xa, (lo, hi, a, beta, k, region, ax) = _params(x, local_size, alpha, beta, k,
                                                    norm_region, channel_axis)

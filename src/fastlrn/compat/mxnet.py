@@ -124,6 +124,15 @@ def lrn_backward(data, dy, nsize, alpha=1e-4, beta=0.75, knorm=2.0, *, channel_a
     ------
     %(raises_common)s
         An even `nsize` (MXNet's rule); `dy` of another shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlrn.compat import mxnet
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 4, 1, 1)
+    >>> dy = np.ones_like(x)                      # the gradient of sum(y)
+    >>> mxnet.lrn_backward(x, dy, 3, alpha=3.0, beta=1.0, knorm=1.0).ravel()
+    array([ 0.09333333, -0.09333333, -0.07550296, -0.03554241])
     """
     x, (lo, hi, a, beta, k, region, ax) = _params(data, nsize, alpha, beta, knorm,
                                                   channel_axis)

@@ -147,6 +147,15 @@ def lrn_backward(src, dy, local_size, alpha, beta, k, algorithm="across_channels
     ------
     %(raises_common)s
         An unknown `algorithm`; `dy` of another shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlrn.compat import onednn
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 4, 1, 1)
+    >>> dy = np.ones_like(x)                      # the gradient of sum(y)
+    >>> onednn.lrn_backward(x, dy, 2, alpha=1.0, beta=1.0, k=1.0).ravel()
+    array([ 0.22222222, -0.11111111, -0.11570248, -0.08641975])
     """
     x, (lo, hi, a, beta, k, region, ax) = _params(src, local_size, alpha, beta, k,
                                                   algorithm, channel_axis)

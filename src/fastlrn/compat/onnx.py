@@ -133,6 +133,15 @@ def lrn_backward(X, dy, size, alpha=1e-4, beta=0.75, bias=1.0, *, channel_axis=1
     ------
     %(raises_common)s
         Also: `dy` of another shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlrn.compat import onnx as onnx_lrn
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 4, 1, 1)
+    >>> dy = np.ones_like(x)                      # the gradient of sum(y)
+    >>> onnx_lrn.lrn_backward(x, dy, 2, alpha=1.0, beta=1.0, bias=1.0).ravel()
+    array([ 0.20408163, -0.10104308, -0.08197531, -0.15226337])
     """
     x, (lo, hi, a, beta, k, region, ax) = _params(X, size, alpha, beta, bias, channel_axis)
     return C.backward(x, dy, lo, hi, a, beta, k, region, ax, out, num_threads)

@@ -127,6 +127,15 @@ def lrn_backward(input, dy, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5, *,
     ------
     %(raises_common)s
         Also: `dy` of another shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlrn.compat import tensorflow as tf_lrn
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 1, 1, 4)
+    >>> dy = np.ones_like(x)                      # the gradient of sum(y)
+    >>> tf_lrn.lrn_backward(x, dy, depth_radius=1, bias=1.0, alpha=1.0, beta=1.0).ravel()
+    array([ 0.09333333, -0.09333333, -0.07550296, -0.03554241])
     """
     x, (lo, hi, a, beta, k, region, ax) = _params(input, depth_radius, bias, alpha, beta,
                                                   channel_axis)

@@ -132,6 +132,15 @@ def local_response_norm_backward(input, dy, size, alpha=1e-4, beta=0.75, k=1.0, 
     %(raises_common)s
         An input of fewer than 3 dimensions (a PyTorch rule); `dy` of
         another shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastlrn.compat import torch as torch_lrn
+    >>> x = np.array([1.0, 2.0, 3.0, 4.0]).reshape(1, 4, 1)
+    >>> dy = np.ones_like(x)                      # the gradient of sum(y)
+    >>> torch_lrn.local_response_norm_backward(x, dy, 2, alpha=1.0, beta=1.0, k=1.0).ravel()
+    array([ 0.05895692, -0.14748299, -0.09251029, -0.01371742])
     """
     x, (lo, hi, a, beta, k, region, ax) = _params(input, size, alpha, beta, k, channel_axis)
     return C.backward(x, dy, lo, hi, a, beta, k, region, ax, out, num_threads)
