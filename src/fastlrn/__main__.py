@@ -5,6 +5,7 @@ import sys
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(
         prog="python -m fastlrn",
         description="fastlrn: Local Response Normalization on the CPU.",
@@ -16,13 +17,14 @@ def main(argv=None):
         "info", help="show version, compiler, flags, OpenMP and thread count",
         description="Show how this fastlrn was built and what it will use.",
     )
-    from fastlrn.bench import demo
+    from fastlrn.bench import runner
 
     bench = sub.add_parser(
-        "bench", help="time fastlrn against a memory copy and the NumPy reference",
-        description=demo.__doc__.strip().splitlines()[0],
+        "bench", help="time fastlrn against a memory copy and every other LRN installed",
+        description=runner.DESCRIPTION, epilog=runner.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_arguments(bench)
+    runner.add_arguments(bench)
 
     args = parser.parse_args(argv)
     if args.command == "info":
@@ -30,7 +32,8 @@ def main(argv=None):
 
         show_config()
         return 0
-    return demo.run(args)
+    args.argv = argv  # recorded in --json
+    return runner.run(args)
 
 
 if __name__ == "__main__":

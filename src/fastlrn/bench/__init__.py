@@ -1,6 +1,12 @@
-"""Benchmarks behind ``python -m fastlrn bench``.
+"""The comparison harness behind ``python -m fastlrn bench``.
 
-``demo``: fastlrn on the AlexNet-sized workloads of the performance section,
-timed against a copy of the same bytes (the memory-traffic limit) and the
-NumPy reference, with the accuracy against that reference.
+- ``workloads``: SPEC section 5's workloads W1-W8, their data and oracles.
+- ``timing``: medians after a warm-up, the parallel copy every time is
+  divided by, thread-pool limits, the machine record.
+- ``peers``: PyTorch, TensorFlow, ONNX Runtime, OpenVINO, JAX and the NumPy
+  reference, each mapped onto fastlrn's function (``*_parameters``).
+- ``worker``: one peer's timings in a process of its own.
+- ``runner``: the command line, the tables, ``--json`` and ``--plot``.
+
+Nothing here is imported by ``import fastlrn``.
 """
