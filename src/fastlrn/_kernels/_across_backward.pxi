@@ -6,40 +6,39 @@
 # double, in a fixed order; blocks holding a window sum outside the range
 # where double is exact enough are recomputed in long double.
 
-cdef inline void bwd_terms(const floating* xb, const floating* gb, const double* v,
-                           double* pq, double* w, idx_t n, const Params* P) noexcept nogil:
-    """From q = s**-(beta+1) in pq: w = g x q, and pq becomes s**-beta = q s (one row)."""
-    cdef idx_t j
-    cdef double a = P.a, k = P.k, q
-    for j in range(n):
-        q = pq[j]
-        w[j] = (<double>gb[j] * <double>xb[j]) * q
-        pq[j] = q * (k + a * v[j])
-
-
 cdef inline int bwd_out(const floating* xb, const floating* gb, const double* pw,
                         const double* W, floating* dx, idx_t ys, idx_t n,
                         double c2ab) noexcept nogil:
-    """dx[j*ys] = g p - 2 a beta x W for one row; nonzero if a value is not finite.
+    """dx[j*ys] = g p - 2 a beta x W for one row; nonzero if a float64 value is not finite.
 
-    A non-finite value may come from an intermediate overflow (g x is huge
-    for float64 data) rather than from the formula, so the caller then
-    recomputes the block in long double.
+    For float64 data a non-finite value may come from an intermediate
+    overflow (g x is huge) rather than from the formula, so the caller then
+    recomputes the block in long double. float32 data cannot overflow double
+    on the way (|g x| < 2**256).
     """
     cdef idx_t j
     cdef double t
     cdef long long finite = 0
-    if ys == 1:
-        for j in range(n):
-            t = <double>gb[j] * pw[j] - c2ab * <double>xb[j] * W[j]
-            finite += (t >= -DBL_MAX) & (t <= DBL_MAX)
-            dx[j] = <floating>t
+    if floating is float:
+        if ys == 1:
+            for j in range(n):
+                dx[j] = <floating>(<double>gb[j] * pw[j] - c2ab * <double>xb[j] * W[j])
+        else:
+            for j in range(n):
+                dx[j * ys] = <floating>(<double>gb[j] * pw[j] - c2ab * <double>xb[j] * W[j])
+        return 0
     else:
-        for j in range(n):
-            t = <double>gb[j] * pw[j] - c2ab * <double>xb[j] * W[j]
-            finite += (t >= -DBL_MAX) & (t <= DBL_MAX)
-            dx[j * ys] = <floating>t
-    return finite != n
+        if ys == 1:
+            for j in range(n):
+                t = <double>gb[j] * pw[j] - c2ab * <double>xb[j] * W[j]
+                finite += (t >= -DBL_MAX) & (t <= DBL_MAX)
+                dx[j] = <floating>t
+        else:
+            for j in range(n):
+                t = <double>gb[j] * pw[j] - c2ab * <double>xb[j] * W[j]
+                finite += (t >= -DBL_MAX) & (t <= DBL_MAX)
+                dx[j * ys] = <floating>t
+        return finite != n
 
 
 cdef int safe_column(const floating* xb, const floating* gb, idx_t stride, idx_t C,
@@ -76,6 +75,12 @@ cdef int across_bwd_tile(const floating* x, const floating* g, floating* dx,
     cdef int bad = 0
     cdef double c2ab = 2.0 * P.a * P.beta
     for c in range(C):
+        if c + PREFETCH_ROWS < C:
+            # 2 C row streams: far more than the hardware prefetcher follows
+            if xs_i == 1:
+                prefetch_row(x + (c + PREFETCH_ROWS) * xs_c, w * sizeof(floating))
+            if gs_i == 1:
+                prefetch_row(g + (c + PREFETCH_ROWS) * gs_c, w * sizeof(floating))
         load_row(x + c * xs_c, xs_i, w, xb + c * T, sq + c * T)
         if gs_i == 1:
             for j in range(w):
@@ -85,9 +90,7 @@ cdef int across_bwd_tile(const floating* x, const floating* g, floating* dx,
                 gb[c * T + j] = g[c * gs_c + j * gs_i]
     for c in range(C):
         rows_window_sum(sq, T, C, v, w, imax(0, c - lo), imin(C - 1, c + hi), comp)
-        bad |= outside(v, w, P.vlo_dbl, P.vhi_dbl)
-        bwd_q_row(xb, v, w, P, pb + c * T)
-        bwd_terms(xb + c * T, gb + c * T, v, pb + c * T, wb + c * T, w, P)
+        bad |= bwd_row(xb + c * T, gb + c * T, v, w, P, pb + c * T, wb + c * T)
     for c in range(C):
         # the mirrored window [c - hi, c + lo]
         rows_window_sum(wb, T, C, v, w, imax(0, c - hi), imin(C - 1, c + lo), comp)
@@ -159,9 +162,7 @@ cdef int across_bwd_line(const floating* x, const floating* g, floating* dx, idx
         t = xl[c]
         pad[lo + c] = t * t
     line_window_sum(pad, v, C, lo + hi + 1, comp)
-    bad = outside(v, C, P.vlo_dbl, P.vhi_dbl)
-    bwd_q_row(xl, v, C, P, pl)
-    bwd_terms(xl, gl, v, pl, wpad + hi, C, P)
+    bad = bwd_row(xl, gl, v, C, P, pl, wpad + hi)
     line_window_sum(wpad, W, C, lo + hi + 1, comp)     # W[q] = sum of w over [q-hi, q+lo]
     bad |= bwd_out(xl, gl, pl, W, dx, ys_c, C, c2ab)
     if bad:

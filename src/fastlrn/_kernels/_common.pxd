@@ -246,23 +246,34 @@ cdef inline double bwd_q(double v, const Params* P) noexcept nogil:
     return pow(s, -P.beta) / s
 
 
-cdef inline void bwd_q_row(const floating* dtype_tag, const double* v, Py_ssize_t n,
-                           const Params* P, double* q) noexcept nogil:
-    """q[j] = s**-(beta+1) for each window sum v[j]; per element the series or bwd_q."""
-    cdef Py_ssize_t j, inside = 0
+cdef inline int bwd_row(const floating* x, const floating* g, const double* v, Py_ssize_t n,
+                        const Params* P, double* p, double* w) noexcept nogil:
+    """p = s**-beta and w = g x s**-(beta+1) for one row, from q = s**-(beta+1).
+
+    q by the series where v is in its range, else by bwd_q (per element,
+    so a value never depends on its neighbours); p = q s. Nonzero if some v
+    is outside the range where double is exact enough (the caller then
+    recomputes the block in long double).
+    """
+    cdef Py_ssize_t j
+    cdef long long inside = 0
+    cdef double q, a = P.a, k = P.k, lo = P.vlo_poly, hi = P.vhi_poly
     cdef Series S = P.ser
     if P.poly_ok:
-        inside = count_inside(v, n, P.vlo_poly, P.vhi_poly)
-    if P.poly_ok and inside == n:
         for j in range(n):
-            q[j] = series_value(dtype_tag, 1.0, v[j], &S)
-        return
+            inside += (v[j] >= lo) & (v[j] <= hi)
+            q = series_value(x, 1.0, v[j], &S)
+            w[j] = (<double>g[j] * <double>x[j]) * q
+            p[j] = q * (k + a * v[j])
+        if inside == n:
+            return 0        # the series range lies inside the safe range
     for j in range(n):
-        q[j] = bwd_q(v[j], P)
-    if inside > 0:
-        for j in range(n):
-            if v[j] >= P.vlo_poly and v[j] <= P.vhi_poly:
-                q[j] = series_value(dtype_tag, 1.0, v[j], &S)
+        if inside > 0 and v[j] >= lo and v[j] <= hi:
+            continue        # already done by the series
+        q = bwd_q(v[j], P)
+        w[j] = (<double>g[j] * <double>x[j]) * q
+        p[j] = q * (k + a * v[j])
+    return outside(v, n, P.vlo_dbl, P.vhi_dbl)
 
 
 cdef inline double series_tmax(const double* c, int D, double beta, double tol) noexcept nogil:

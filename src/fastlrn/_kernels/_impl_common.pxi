@@ -15,7 +15,7 @@ from cython cimport floating
 from fastlrn._kernels._common cimport (
     Params, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
     finalize_row, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
-    line_window_sum, rows_window_sum, outside, bwd_q_row, fastlrn_powl, DBL_MAX,
+    line_window_sum, rows_window_sum, outside, bwd_row, fastlrn_powl, DBL_MAX,
 )
 
 ctypedef Py_ssize_t idx_t
@@ -25,7 +25,7 @@ ctypedef Py_ssize_t idx_t
 # TILE_BYTES so that it stays in L1/L2.
 cdef enum:
     TILE_BYTES = 49152
-    BWD_TILE_BYTES = 786432
+    BWD_TILE_BYTES = 1572864
     STRIP_BYTES = 4194304    # scratch per thread for one strip of a within-channel plane (= the kept block)
     MAX_TILE = 1024
     MIN_TILE = 8

@@ -37,9 +37,7 @@ cdef int within_bwd_plane(const floating* x, const floating* g, floating* dx,
             gp[r * L + j] = src[j * gs_l]
     # 2. s from the box sums of squares; q = s**-(beta+1); w = g x q; p = q s
     S = box_sum(A, tmp, pad, comp, G, G.lo, G.hi)
-    bad = outside(S, n, P.vlo_dbl, P.vhi_dbl)
-    bwd_q_row(xp, S, n, P, Pp)
-    bwd_terms(xp, gp, S, Pp, Wp, n, P)
+    bad = bwd_row(xp, gp, S, n, P, Pp, Wp)
     # 3. the mirrored box sums of w (the plane S is free again), then dx row by row
     S = box_sum(Wp, tmp if S == A else A, pad, comp, G, G.hi, G.lo)
     if d == 1:      # one line: its output segment
