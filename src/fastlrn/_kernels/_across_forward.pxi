@@ -12,32 +12,49 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
 
     Channel ch lives in slot ch % R (R = taps, or C when the window covers
     every channel), so the rows in use stay in L1. Row c + hi is loaded
-    before output row c is written: in-place calls read nothing overwritten.
+    before output row c is written. The values are read from x itself when
+    x is contiguous along the tile and is not the output; otherwise (in
+    place, or strided) they are kept in the ring xb too, so nothing read
+    has been overwritten.
     """
     cdef idx_t c, j, first, last, nxt = 0
     cdef floating* yrow
-    cdef floating* xrow
+    cdef const floating* xrow
+    cdef bint keep = xs_i != 1 or <const void*>x == <const void*>y
     for c in range(C):
         while nxt < C and nxt <= c + hi:
             if xs_i == 1 and nxt + PREFETCH_ROWS < C:
                 # Each channel row is its own memory stream; too many for the
                 # hardware prefetcher, so ask for a row a few steps ahead.
                 prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(floating))
-            load_row(x + nxt * xs_c, xs_i, w, xb + (nxt % R) * T, sq + (nxt % R) * T)
+            if keep:
+                load_row(x + nxt * xs_c, xs_i, w, xb + (nxt % R) * T, sq + (nxt % R) * T)
+            else:
+                square_row(x + nxt * xs_c, w, sq + (nxt % R) * T)
             nxt += 1
         first = imax(0, c - lo)
         last = imin(C - 1, c + hi)
         rows_window_sum(sq, T, R, v, w, first, last, comp)
         yrow = y + c * ys_c
-        xrow = xb + (c % R) * T
+        xrow = xb + (c % R) * T if keep else x + c * xs_c
         if finalize_row(xrow, yrow, ys_i, v, w, P):
             for j in range(w):
                 if needs_fix(v[j], P):
                     if needs_safe(v[j], P):
                         yrow[j * ys_i] = <floating>safe_finish(
-                            xrow[j], ring_sumsq(xb + j, T, R, first, last), P)
+                            xrow[j], ring_sumsq(xb + j, T, R, first, last) if keep
+                            else strided_sumsq(x + j, xs_c, first, last), P)
                     else:
                         yrow[j * ys_i] = <floating>double_value(xrow[j], v[j], P)
+
+
+cdef inline void square_row(const floating* src, idx_t w, double* sq) noexcept nogil:
+    """sq[j] = src[j]**2 in double (contiguous src)."""
+    cdef idx_t j
+    cdef double t
+    for j in range(w):
+        t = src[j]
+        sq[j] = t * t
 
 
 cdef long double ring_sumsq(const floating* xb, idx_t T, idx_t R,
@@ -94,27 +111,27 @@ cdef int across_planar(const floating* x, floating* y,
 cdef void across_line(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t ys_c,
                       idx_t lo, idx_t hi, const Params* P,
                       floating* xl, double* pad, double* v, double* comp) noexcept nogil:
+    """One position's channels; values read from x itself unless strided or in place."""
     cdef idx_t c
     cdef double t
     cdef double* mid = pad + lo
-    if xs_c == 1:
-        for c in range(C):
-            xl[c] = x[c]
-    else:
+    cdef const floating* xv = x
+    if xs_c != 1 or <const void*>x == <const void*>y:
         for c in range(C):
             xl[c] = x[c * xs_c]
+        xv = xl
     for c in range(C):
-        t = xl[c]
+        t = xv[c]
         mid[c] = t * t
     line_window_sum(pad, v, C, lo + hi + 1, comp)
-    if finalize_row(xl, y, ys_c, v, C, P):
+    if finalize_row(xv, y, ys_c, v, C, P):
         for c in range(C):
             if needs_fix(v[c], P):
                 if needs_safe(v[c], P):
                     y[c * ys_c] = <floating>safe_finish(
-                        xl[c], strided_sumsq(xl, 1, imax(0, c - lo), imin(C - 1, c + hi)), P)
+                        xv[c], strided_sumsq(xv, 1, imax(0, c - lo), imin(C - 1, c + hi)), P)
                 else:
-                    y[c * ys_c] = <floating>double_value(xl[c], v[c], P)
+                    y[c * ys_c] = <floating>double_value(xv[c], v[c], P)
 
 
 cdef int across_lines(const floating* x, floating* y,
