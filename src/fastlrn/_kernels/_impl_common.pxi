@@ -15,7 +15,7 @@ from cython cimport floating
 from fastlrn._kernels._common cimport (
     Params, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
     finalize_row, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
-    line_window_sum, rows_window_sum, outside, bwd_row, fastlrn_powl, DBL_MAX,
+    line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX,
 )
 
 ctypedef Py_ssize_t idx_t
@@ -188,14 +188,36 @@ cdef double* box_sum(double* A, double* tmp, double* pad, double* comp,
         n_ax = G.shape[ax]
         nblk = G.size // (n_ax * B)
         for o in range(nblk):
-            for i in range(n_ax):
+            i = 0
+            while i < n_ax:
+                if comp == NULL and i >= lo[ax] and i + hi[ax] < n_ax and lo[ax] + hi[ax] < 8:
+                    # rows whose window is not clipped: all at once, as one long row
+                    interior_rows(src + o * n_ax * B, dst + o * n_ax * B, B, i,
+                                  n_ax - hi[ax], lo[ax], hi[ax])
+                    i = n_ax - hi[ax]
+                    continue
                 rows_window_sum(src + o * n_ax * B, B, n_ax, dst + (o * n_ax + i) * B, B,
                                 imax(0, i - lo[ax]), imin(n_ax - 1, i + hi[ax]), comp)
+                i += 1
         t = src
         src = dst
         dst = t
         B = B * n_ax
     return src
+
+
+cdef inline void interior_rows(const double* src, double* dst, idx_t B, idx_t i0, idx_t i1,
+                               idx_t lo, idx_t hi) noexcept nogil:
+    """dst row i = src rows i-lo .. i+hi, for i0 <= i < i1 (no clipping), in one pass.
+
+    The same sums in the same order as rows_window_sum row by row: the rows
+    are contiguous, so the shifted row pointers run over all of them at once.
+    """
+    cdef const double* p[8]
+    cdef idx_t t
+    for t in range(lo + hi + 1):
+        p[t] = src + (i0 - lo + t) * B
+    add_rows(p, lo + hi + 1, dst + i0 * B, (i1 - i0) * B, True)
 
 
 cdef long double box_sum_ld(const long double* arr, int d, const idx_t* shape,

@@ -47,9 +47,14 @@ cdef int within_bwd_plane(const floating* x, const floating* g, floating* dx,
     else:
         rps = nrows // G.shape[0]
         r0, r1 = first * rps, last * rps
-    for r in range(r0, r1):
-        bad |= bwd_out(xp + r * L, gp + r * L, Pp + r * L, S + r * L,
-                       dx + row_offset(G, r, G.ys), G.ys[d - 1], L, c2ab)
+        if d == 2 and G.ys[1] == 1 and G.ys[0] == L:
+            # contiguous output rows: all of the strip's as one span
+            bad |= bwd_out(xp + r0 * L, gp + r0 * L, Pp + r0 * L, S + r0 * L, dx + r0 * L,
+                           1, (r1 - r0) * L, c2ab)
+        else:
+            for r in range(r0, r1):
+                bad |= bwd_out(xp + r * L, gp + r * L, Pp + r * L, S + r * L,
+                               dx + row_offset(G, r, G.ys), G.ys[d - 1], L, c2ab)
     if not bad:
         return 0
     buf = <long double*>malloc(3 * n * sizeof(long double))

@@ -44,6 +44,10 @@ cdef void within_plane(const floating* x, floating* y, const Plane* G, const Par
         finalize_span(xp, xp, y, ys_l, S, first, last, G, P, 0)
         return
     rps = nrows // G.shape[0]
+    if d == 2 and ys_l == 1 and G.ys[0] == L:
+        # contiguous output rows: the output rows of the strip as one span
+        finalize_span(xp, xp, y, 1, S, first * L, last * L, G, P, 0)
+        return
     for r in range(first * rps, last * rps):
         finalize_span(xp, xp + r * L, y + row_offset(G, r, G.ys), ys_l, S + r * L,
                       0, L, G, P, r * L)
