@@ -41,9 +41,10 @@ cdef inline int bwd_out(const floating* xb, const floating* gb, const double* pw
         return finite != n
 
 
-cdef int safe_column(const floating* xb, const floating* gb, idx_t stride, idx_t C,
-                     floating* dx, idx_t ys, idx_t lo, idx_t hi, const Params* P) noexcept nogil:
-    """Recompute one line of C channels (values at xb[c*stride]) in long double."""
+cdef int safe_column(const floating* xv, idx_t xstride, const floating* gv, idx_t gstride,
+                     idx_t C, floating* dx, idx_t ys, idx_t lo, idx_t hi,
+                     const Params* P) noexcept nogil:
+    """Recompute one line of C channels (x at xv[c*xstride], g at gv[c*gstride]) in long double."""
     cdef long double* buf = <long double*>malloc(3 * C * sizeof(long double))
     cdef idx_t c
     cdef idx_t shape[1]
@@ -54,8 +55,8 @@ cdef int safe_column(const floating* xb, const floating* gb, idx_t stride, idx_t
         return -1
     shape[0], lo_[0], hi_[0] = C, lo, hi
     for c in range(C):
-        buf[c] = xb[c * stride]
-        buf[C + c] = gb[c * stride]
+        buf[c] = xv[c * xstride]
+        buf[C + c] = gv[c * gstride]
     err = safe_backward_ld(buf, buf + C, buf + 2 * C, C, 1, shape, lo_, hi_, P)
     if err == 0:
         for c in range(C):
@@ -70,10 +71,20 @@ cdef int across_bwd_tile(const floating* x, const floating* g, floating* dx,
                          idx_t lo, idx_t hi, const Params* P,
                          floating* xb, floating* gb, double* sq, double* pb, double* wb,
                          double* v, double* comp) noexcept nogil:
-    """One tile of all C channels and w inner positions; returns -1 if out of memory."""
+    """One tile of all C channels and w inner positions; returns -1 if out of memory.
+
+    x and dy are read where they are when both are contiguous along the tile
+    and the output is neither of them; otherwise copied into xb, gb first.
+    """
     cdef idx_t c, j
     cdef int bad = 0
     cdef double c2ab = 2.0 * P.a * P.beta
+    cdef bint direct = (xs_i == 1 and gs_i == 1 and <const void*>dx != <const void*>x
+                        and <const void*>dx != <const void*>g)
+    cdef const floating* xv = x if direct else xb      # row c at xv + c * xr
+    cdef const floating* gv = g if direct else gb
+    cdef idx_t xr = xs_c if direct else T
+    cdef idx_t gr = gs_c if direct else T
     for c in range(C):
         if c + PREFETCH_ROWS < C:
             # 2 C row streams: far more than the hardware prefetcher follows
@@ -81,6 +92,9 @@ cdef int across_bwd_tile(const floating* x, const floating* g, floating* dx,
                 prefetch_row(x + (c + PREFETCH_ROWS) * xs_c, w * sizeof(floating))
             if gs_i == 1:
                 prefetch_row(g + (c + PREFETCH_ROWS) * gs_c, w * sizeof(floating))
+        if direct:
+            square_row(x + c * xs_c, w, sq + c * T)
+            continue
         load_row(x + c * xs_c, xs_i, w, xb + c * T, sq + c * T)
         if gs_i == 1:
             for j in range(w):
@@ -90,14 +104,14 @@ cdef int across_bwd_tile(const floating* x, const floating* g, floating* dx,
                 gb[c * T + j] = g[c * gs_c + j * gs_i]
     for c in range(C):
         rows_window_sum(sq, T, C, v, w, imax(0, c - lo), imin(C - 1, c + hi), comp)
-        bad |= bwd_row(xb + c * T, gb + c * T, v, w, P, pb + c * T, wb + c * T)
+        bad |= bwd_row(xv + c * xr, gv + c * gr, v, w, P, pb + c * T, wb + c * T)
     for c in range(C):
         # the mirrored window [c - hi, c + lo]
         rows_window_sum(wb, T, C, v, w, imax(0, c - hi), imin(C - 1, c + lo), comp)
-        bad |= bwd_out(xb + c * T, gb + c * T, pb + c * T, v, dx + c * ys_c, ys_i, w, c2ab)
+        bad |= bwd_out(xv + c * xr, gv + c * gr, pb + c * T, v, dx + c * ys_c, ys_i, w, c2ab)
     if bad:
         for j in range(w):
-            if safe_column(xb + j, gb + j, T, C, dx + j * ys_i, ys_c, lo, hi, P) != 0:
+            if safe_column(xv + j, xr, gv + j, gr, C, dx + j * ys_i, ys_c, lo, hi, P) != 0:
                 return -1
     return 0
 
@@ -166,7 +180,7 @@ cdef int across_bwd_line(const floating* x, const floating* g, floating* dx, idx
     line_window_sum(wpad, W, C, lo + hi + 1, comp)     # W[q] = sum of w over [q-hi, q+lo]
     bad |= bwd_out(xl, gl, pl, W, dx, ys_c, C, c2ab)
     if bad:
-        return safe_column(xl, gl, 1, C, dx, ys_c, lo, hi, P)
+        return safe_column(xl, 1, gl, 1, C, dx, ys_c, lo, hi, P)
     return 0
 
 

@@ -48,15 +48,6 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
                         yrow[j * ys_i] = <floating>double_value(xrow[j], v[j], P)
 
 
-cdef inline void square_row(const floating* src, idx_t w, double* sq) noexcept nogil:
-    """sq[j] = src[j]**2 in double (contiguous src)."""
-    cdef idx_t j
-    cdef double t
-    for j in range(w):
-        t = src[j]
-        sq[j] = t * t
-
-
 cdef long double ring_sumsq(const floating* xb, idx_t T, idx_t R,
                             idx_t first, idx_t last) noexcept nogil:
     """Sum of squares of channels first..last of one column of the ring, in long double."""

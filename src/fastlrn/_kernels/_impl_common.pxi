@@ -25,7 +25,7 @@ ctypedef Py_ssize_t idx_t
 # TILE_BYTES so that it stays in L1/L2.
 cdef enum:
     TILE_BYTES = 49152
-    BWD_TILE_BYTES = 1572864
+    BWD_TILE_BYTES = 786432
     STRIP_BYTES = 4194304    # scratch per thread for one strip of a within-channel plane (= the kept block)
     MAX_TILE = 1024
     MIN_TILE = 8
@@ -59,6 +59,15 @@ cdef inline void prefetch_row(const void* p, idx_t nbytes) noexcept nogil:
     cdef idx_t off
     for off in range(0, nbytes, 64):
         prefetch(<const char*>p + off)
+
+
+cdef inline void square_row(const floating* src, idx_t w, double* sq) noexcept nogil:
+    """sq[j] = src[j]**2 in double (contiguous src)."""
+    cdef idx_t j
+    cdef double t
+    for j in range(w):
+        t = src[j]
+        sq[j] = t * t
 
 
 cdef inline void load_row(const floating* src, idx_t stride, idx_t w,
