@@ -195,3 +195,15 @@ def test_openvino_refuses_fractional_bias():
         peers.openvino_parameters(5, 1e-4, 0.75, 1.5)
     p = peers.openvino_parameters(5, 1e-4, 0.75, 2.0, region="within", nspatial=2)
     assert p["alpha"] == pytest.approx(1e-4 * 25)
+
+
+def test_torch_block_benchmark_runs():
+    """The AlexNet-block entry (issue 7) runs and times both modules."""
+    from _frameworks import require
+    require("torch")
+    res = subprocess.run([sys.executable, "-m", "fastlrn.bench.torch_block", "--batch", "1",
+                          "--threads", "1", "--repeat", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("threads=1")]
+    assert len(lines) == 2 and all("speed-up" in ln for ln in lines), res.stdout
