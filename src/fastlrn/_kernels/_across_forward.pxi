@@ -20,6 +20,8 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
     cdef idx_t c, j, first, last, nxt = 0
     cdef floating* yrow
     cdef const floating* xrow
+    cdef const double* rows5[5]
+    cdef int bad
     cdef bint keep = xs_i != 1 or <const void*>x == <const void*>y
     for c in range(C):
         while nxt < C and nxt <= c + hi:
@@ -34,10 +36,19 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
             nxt += 1
         first = imax(0, c - lo)
         last = imin(C - 1, c + hi)
-        rows_window_sum(sq, T, R, v, w, first, last, comp)
         yrow = y + c * ys_c
         xrow = xb + (c % R) * T if keep else x + c * xs_c
-        if finalize_row(xrow, yrow, ys_i, v, w, P):
+        if last - first == 4 and comp == NULL and ys_i == 1 and P.poly1_ok:
+            # the AlexNet case (five channels in the window): window sum and
+            # series in one pass, the same arithmetic as the general route
+            for j in range(5):
+                rows5[j] = sq + ((first + j) % R) * T
+            bad = finish_after_low(xrow, yrow, 1, v, w, P,
+                                   sum5_series_low(rows5, xrow, yrow, v, w, P))
+        else:
+            rows_window_sum(sq, T, R, v, w, first, last, comp)
+            bad = finalize_row(xrow, yrow, ys_i, v, w, P)
+        if bad:
             for j in range(w):
                 if needs_fix(v[j], P):
                     if needs_safe(v[j], P):

@@ -357,13 +357,7 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
         S = P.ser
         if P.poly1_ok:
             inside = series_row(x, y, ys, v, n, P, &S, True)
-            if inside == n:
-                return 0
-            if 2 * inside >= n:
-                for j in range(n):
-                    if not (v[j] >= P.vlo_p1 and v[j] <= P.vhi_p1):
-                        bad |= canonical(x, y, ys, j, v[j], P, &S)
-                return bad
+            return finish_after_low(x, y, ys, v, n, P, inside)
         inside = series_row(x, y, ys, v, n, P, &S, False)
         if 2 * inside >= n:
             for j in range(n):
@@ -377,6 +371,59 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
                 canonical(x, y, ys, j, v[j], P, &S)
         return bad
     return general_row(x, y, ys, v, n, P)
+
+
+cdef inline int finish_after_low(const floating* x, floating* y, Py_ssize_t ys,
+                                 const double* v, Py_ssize_t n, const Params* P,
+                                 Py_ssize_t inside) noexcept nogil:
+    """finalize_row's work after a low-tier series pass over the row found `inside` in range."""
+    cdef Py_ssize_t j
+    cdef int bad = 0
+    cdef Series S = P.ser
+    if inside == n:
+        return 0
+    if 2 * inside >= n:
+        for j in range(n):
+            if not (v[j] >= P.vlo_p1 and v[j] <= P.vhi_p1):
+                bad |= canonical(x, y, ys, j, v[j], P, &S)
+        return bad
+    inside = series_row(x, y, ys, v, n, P, &S, False)
+    if 2 * inside >= n:
+        for j in range(n):
+            if (not (v[j] >= P.vlo_poly and v[j] <= P.vhi_poly)
+                    or (v[j] >= P.vlo_p1 and v[j] <= P.vhi_p1)):
+                bad |= canonical(x, y, ys, j, v[j], P, &S)
+        return bad
+    bad = general_row(x, y, ys, v, n, P)
+    for j in range(n):
+        if v[j] >= P.vlo_poly and v[j] <= P.vhi_poly:
+            canonical(x, y, ys, j, v[j], P, &S)
+    return bad
+
+
+cdef inline Py_ssize_t sum5_series_low(const double** p, const floating* x, floating* y,
+                                       double* v, Py_ssize_t n, const Params* P) noexcept nogil:
+    """Five-row window sums and the low-tier series in one pass (contiguous y).
+
+    The sums are formed in the same order as rows_window_sum's, so the
+    results equal those of rows_window_sum followed by finalize_row; v is
+    stored for the caller's fix-ups. Returns how many v are in the tier.
+    """
+    cdef Py_ssize_t j
+    cdef long long inside = 0
+    cdef double vv, lo = P.vlo_p1, hi = P.vhi_p1
+    cdef const double* p0 = p[0]
+    cdef const double* p1 = p[1]
+    cdef const double* p2 = p[2]
+    cdef const double* p3 = p[3]
+    cdef const double* p4 = p[4]
+    cdef Series S = P.ser
+    for j in range(n):
+        vv = (((p0[j] + p1[j]) + p2[j]) + p3[j]) + p4[j]
+        v[j] = vv
+        inside += (vv >= lo) & (vv <= hi)
+        y[j] = <floating>series_low(x, x[j], vv, &S)
+    return <Py_ssize_t>inside
 
 
 cdef inline Py_ssize_t count_inside(const double* v, Py_ssize_t n, double lo, double hi) noexcept nogil:

@@ -14,7 +14,7 @@ from cython cimport floating
 
 from fastlrn._kernels._common cimport (
     Params, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
-    finalize_row, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
+    finalize_row, finish_after_low, sum5_series_low, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
     line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX,
 )
 
