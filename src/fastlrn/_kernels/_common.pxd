@@ -345,8 +345,7 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
     double path), never on its neighbours, so results do not depend on how
     rows are formed (layout of x and out, tiling, threads).
     """
-    cdef Py_ssize_t j, inside
-    cdef int bad = 0
+    cdef Py_ssize_t inside
     cdef Series S
     if P.mode == MODE_IDENTITY:
         copy_row(x, y, ys, n)
@@ -359,17 +358,7 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
             inside = series_row(x, y, ys, v, n, P, &S, True)
             return finish_after_low(x, y, ys, v, n, P, inside)
         inside = series_row(x, y, ys, v, n, P, &S, False)
-        if 2 * inside >= n:
-            for j in range(n):
-                if (not (v[j] >= P.vlo_poly and v[j] <= P.vhi_poly)
-                        or (P.poly1_ok and v[j] >= P.vlo_p1 and v[j] <= P.vhi_p1)):
-                    bad |= canonical(x, y, ys, j, v[j], P, &S)
-            return bad
-        bad = general_row(x, y, ys, v, n, P)
-        for j in range(n):
-            if v[j] >= P.vlo_poly and v[j] <= P.vhi_poly:
-                canonical(x, y, ys, j, v[j], P, &S)
-        return bad
+        return finish_after_high(x, y, ys, v, n, P, inside)
     return general_row(x, y, ys, v, n, P)
 
 
@@ -388,10 +377,25 @@ cdef inline int finish_after_low(const floating* x, floating* y, Py_ssize_t ys,
                 bad |= canonical(x, y, ys, j, v[j], P, &S)
         return bad
     inside = series_row(x, y, ys, v, n, P, &S, False)
+    return finish_after_high(x, y, ys, v, n, P, inside)
+
+
+cdef inline int finish_after_high(const floating* x, floating* y, Py_ssize_t ys,
+                                  const double* v, Py_ssize_t n, const Params* P,
+                                  Py_ssize_t inside) noexcept nogil:
+    """finalize_row's work after a high-tier series pass over the row found `inside` in range.
+
+    Most of the row in range: rewrite the elements whose own formula is
+    another (low tier, general). Otherwise: the general formula for the row,
+    then the series for the elements in range.
+    """
+    cdef Py_ssize_t j
+    cdef int bad = 0
+    cdef Series S = P.ser
     if 2 * inside >= n:
         for j in range(n):
             if (not (v[j] >= P.vlo_poly and v[j] <= P.vhi_poly)
-                    or (v[j] >= P.vlo_p1 and v[j] <= P.vhi_p1)):
+                    or (P.poly1_ok and v[j] >= P.vlo_p1 and v[j] <= P.vhi_p1)):
                 bad |= canonical(x, y, ys, j, v[j], P, &S)
         return bad
     bad = general_row(x, y, ys, v, n, P)
