@@ -3,19 +3,23 @@
 #
 # Design, from the outside in:
 #   1. Python (_api.py) validates, resolves the window (lo, hi), the effective
-#      alpha and the thread count, and views the arrays as strided blocks.
-#   2. A kernel module (_forward.pyx, ...) walks tiles in parallel; each tile
-#      is copied once into per-thread scratch (the input values and their
-#      squares in double), so in-place calls and strided inputs are safe.
+#      alpha and the thread count, and views the arrays as strided blocks;
+#      _dispatch.py picks the kernel build (_lrn, _lrn_avx2, _lrn_avx512: one
+#      source, _impl_common.pxi plus one .pxi per region and direction).
+#   2. A kernel walks tiles (across), lines (channels-last) or plane strips
+#      (within) in parallel, with per-thread scratch kept between calls. Values
+#      are read where they are, or copied into scratch first when they are
+#      strided or the output overwrites them (in place), so nothing read has
+#      been overwritten.
 #   3. Window sums are summed directly (no running sum, so nothing can
-#      cancel), in double, in a fixed order: results do not depend on the
-#      tiling or the thread count.
-#   4. The power step computes y = x * s**-beta: float32 data in float with a
-#      Newton step in double, float64 data in double. The window sums for
-#      which that arithmetic is exact enough form an interval fixed per call
-#      ([vlo_fast, vhi_fast]); a row with a sum outside it (overflow,
-#      underflow, NaN, inf) has those elements recomputed, in double or, where
-#      double is not enough either, in long double from the input values.
+#      cancel), in double, in a fixed order (compensated for float64 beyond 4
+#      taps): results do not depend on the tiling or the thread count.
+#   4. The power step computes y = x * s**-beta, per element by the formula
+#      its own window sum selects: a binomial series near k (two tiers), else
+#      float32 data in float with a Newton step in double, float64 data in
+#      double. Sums outside the interval where that arithmetic is exact
+#      enough (overflow, underflow, NaN, inf) are recomputed, in double or,
+#      where double is not enough either, in long double from the values.
 from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax, ldexp
 from cython cimport floating
 
