@@ -434,15 +434,6 @@ cdef inline Py_ssize_t sum5_series_low(const double** p, const floating* x, floa
     return <Py_ssize_t>inside
 
 
-cdef inline Py_ssize_t count_inside(const double* v, Py_ssize_t n, double lo, double hi) noexcept nogil:
-    """How many v[j] lie in [lo, hi] (NaN does not)."""
-    cdef Py_ssize_t j
-    cdef long long inside = 0
-    for j in range(n):
-        inside += (v[j] >= lo) & (v[j] <= hi)     # & not `and`: no branch
-    return <Py_ssize_t>inside
-
-
 # ---- per-element formulas: the row loops and the scalar fall-backs share
 # these, so an element gets the same bits whichever loop computes it.
 
