@@ -265,11 +265,11 @@ def _run_across(arrays, lo, hi, a, beta, k, axis, nthreads):
     bases = [_address(arr) for arr in arrays]
     isz = x.itemsize
     is_double = x.dtype == np.float64
+    # (outer, channel, inner) strides of each array, flattened in kernel order
+    flat = [s for j in range(m) for s in (outer[1][j], strides[j][axis], inner[1][j])]
     for idx in itertools.product(*(range(n) for n, _ in loops)):
         addr = [b + isz * sum(i * st[j] for i, (_, st) in zip(idx, loops))
                 for j, b in enumerate(bases)]
-        per = [(outer[1][j], strides[j][axis], inner[1][j]) for j in range(m)]
-        flat = [s for triple in per for s in triple]
         if m == 2:
             K.across_forward(is_double, *addr, outer[0], C, inner[0], *flat,
                              lo, hi, a, beta, k, nthreads, lines)
