@@ -20,7 +20,6 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
     cdef idx_t c, j, first, last, nxt = 0
     cdef floating* yrow
     cdef const floating* xrow
-    cdef const double* rows5[5]
     cdef int bad
     cdef bint keep = xs_i != 1 or <const void*>x == <const void*>y
     for c in range(C):
@@ -38,16 +37,8 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
         last = imin(C - 1, c + hi)
         yrow = y + c * ys_c
         xrow = xb + (c % R) * T if keep else x + c * xs_c
-        if last - first == 4 and comp == NULL and ys_i == 1 and P.poly1_ok:
-            # the AlexNet case (five channels in the window): window sum and
-            # series in one pass, the same arithmetic as the general route
-            for j in range(5):
-                rows5[j] = sq + ((first + j) % R) * T
-            bad = finish_after_low(xrow, yrow, 1, v, w, P,
-                                   sum5_series_low(rows5, xrow, yrow, v, w, P))
-        else:
-            rows_window_sum(sq, T, R, v, w, first, last, comp)
-            bad = finalize_row(xrow, yrow, ys_i, v, w, P)
+        rows_window_sum(sq, T, R, v, w, first, last, comp)
+        bad = finalize_row(xrow, yrow, ys_i, v, w, P)
         if bad:
             for j in range(w):
                 if needs_fix(v[j], P):
@@ -57,6 +48,54 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
                             else strided_sumsq(x + j, xs_c, first, last), P)
                     else:
                         yrow[j * ys_i] = <floating>double_value(xrow[j], v[j], P)
+
+
+cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx_t T,
+                                 idx_t R, idx_t xs_c, idx_t xs_i, idx_t ys_c, idx_t ys_i,
+                                 idx_t lo, idx_t hi, const Params* P,
+                                 float* xb, float* sq, float* vf, double* vd) noexcept nogil:
+    """across_planar_tile for float32 data with the float tier on (enable_f32_series).
+
+    The same ring of rows, with squares in float; each output row is the
+    float window sum and series (f32_sum_series), then the elements outside
+    the float tier by their double window sum (f32_finish).
+    """
+    cdef idx_t c, i, j, first, last, m, nxt = 0, inside
+    cdef float* yrow
+    cdef const float* xrow
+    cdef const float* srows[F32_SUM_TAPS]
+    cdef const float* xrows[F32_SUM_TAPS]
+    cdef bint keep = xs_i != 1 or <const void*>x == <const void*>y
+    # When the tile's rows are whole planes lying end to end (w == xs_c) the
+    # tile is one sequential sweep over x and y, which the hardware
+    # prefetcher follows best (measured: software prefetch there is slower);
+    # narrower tiles, whose rows lie apart, prefetch rows ahead.
+    cdef bint pf = xs_i == 1 and w != xs_c
+    for c in range(C):
+        while nxt < C and nxt <= c + hi:
+            if pf and nxt + PREFETCH_ROWS < C:
+                prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(float))
+            if keep:
+                load_row_f(x + nxt * xs_c, xs_i, w, xb + (nxt % R) * T, sq + (nxt % R) * T)
+            else:
+                square_row_f(x + nxt * xs_c, w, sq + (nxt % R) * T)
+            nxt += 1
+        first = imax(0, c - lo)
+        last = imin(C - 1, c + hi)
+        m = last - first + 1
+        for i in range(m):
+            srows[i] = sq + ((first + i) % R) * T
+            xrows[i] = xb + ((first + i) % R) * T if keep else x + (first + i) * xs_c
+        yrow = y + c * ys_c
+        xrow = xb + (c % R) * T if keep else x + c * xs_c
+        inside = f32_sum_series(srows, m, xrow, yrow, ys_i, vf, w, &P.sf)
+        if inside < w and f32_finish(xrows, m, xrow, yrow, ys_i, vf, vd, w, P, inside):
+            for j in range(w):
+                if needs_fix(vd[j], P):
+                    if needs_safe(vd[j], P):
+                        yrow[j * ys_i] = <float>safe_finish(xrow[j], rows_sumsq_ld(xrows, m, j), P)
+                    else:
+                        yrow[j * ys_i] = <float>double_value(xrow[j], vd[j], P)
 
 
 cdef long double ring_sumsq(const floating* xb, idx_t T, idx_t R,
@@ -71,6 +110,32 @@ cdef long double ring_sumsq(const floating* xb, idx_t T, idx_t R,
     return acc
 
 
+cdef inline size_t planar_scratch_bytes(idx_t R, idx_t T, const floating* dtype_tag) noexcept nogil:
+    """One block: sq (R*T doubles), v (T), comp (T), xb (R*T values).
+
+    The float tier carves the same block as vd (T doubles), squares (R*T
+    floats), vf (T floats), xb (R*T floats), which is smaller.
+    """
+    return (R * T + 2 * T) * sizeof(double) + R * T * sizeof(floating)
+
+
+cdef inline void planar_tile(const floating* x, floating* y, idx_t C, idx_t w, idx_t T,
+                             idx_t R, idx_t xs_c, idx_t xs_i, idx_t ys_c, idx_t ys_i,
+                             idx_t lo, idx_t hi, const Params* P, double* block) noexcept nogil:
+    """One tile by the route the call takes, with its scratch carved from block."""
+    cdef double* v
+    cdef float* sqf
+    if floating is float:
+        if P.f32s_ok:
+            sqf = <float*>(block + T)
+            across_planar_tile_f32(x, y, C, w, T, R, xs_c, xs_i, ys_c, ys_i, lo, hi, P,
+                                   sqf + R * T + T, sqf, sqf + R * T, block)
+            return
+    v = block + R * T
+    across_planar_tile(x, y, C, w, T, R, xs_c, xs_i, ys_c, ys_i, lo, hi, P,
+                       <floating*>(v + 2 * T), block, v, v + T if P.compensated else NULL)
+
+
 cdef int across_planar(const floating* x, floating* y,
                        idx_t n_outer, idx_t C, idx_t n_inner,
                        idx_t xs_o, idx_t xs_c, idx_t xs_i,
@@ -78,30 +143,26 @@ cdef int across_planar(const floating* x, floating* y,
                        idx_t lo, idx_t hi, Params P, int nthreads) noexcept nogil:
     cdef idx_t R = imin(lo + hi + 1, C)
     cdef idx_t T = tile_width(R, n_inner)
+    if floating is float:
+        if P.f32s_ok:
+            T = f32_tile_width(R, n_inner)
     cdef idx_t per_outer = (n_inner + T - 1) // T
     cdef idx_t ntiles = n_outer * per_outer
     cdef idx_t tile, o, i0
-    cdef floating* xb
     cdef double* sq
-    cdef double* v
-    cdef double* comp
     cdef int failed = 0
     cdef int* fail = &failed
     with parallel(num_threads=nthreads):
-        # one block: sq (R*T doubles), v (T), comp (T), xb (R*T values)
-        sq = <double*>scratch_get((R * T + 2 * T) * sizeof(double) + R * T * sizeof(floating))
+        sq = <double*>scratch_get(planar_scratch_bytes(R, T, <floating*>NULL))
         if sq == NULL:
             fail[0] = 1
         else:
-            v = sq + R * T
-            comp = v + T if P.compensated else NULL
-            xb = <floating*>(v + 2 * T)
             for tile in prange(ntiles, schedule="static"):
                 o = tile // per_outer
                 i0 = (tile - o * per_outer) * T
-                across_planar_tile(x + o * xs_o + i0 * xs_i, y + o * ys_o + i0 * ys_i,
-                                   C, imin(T, n_inner - i0), T, R, xs_c, xs_i, ys_c, ys_i,
-                                   lo, hi, &P, xb, sq, v, comp)
+                planar_tile(x + o * xs_o + i0 * xs_i, y + o * ys_o + i0 * ys_i,
+                            C, imin(T, n_inner - i0), T, R, xs_c, xs_i, ys_c, ys_i,
+                            lo, hi, &P, sq)
         scratch_put(sq)
     return failed
 
@@ -136,6 +197,71 @@ cdef void across_line(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t
                     y[c * ys_c] = <floating>double_value(xv[c], v[c], P)
 
 
+cdef void across_line_f32(const float* x, float* y, idx_t C, idx_t xs_c, idx_t ys_c,
+                          idx_t lo, idx_t hi, const Params* P,
+                          float* xpad, float* spad, float* vf, double* vd) noexcept nogil:
+    """across_line for float32 data with the float tier on (enable_f32_series).
+
+    spad and xpad are zero-padded lines (lo zeros, C values, hi zeros) of
+    squares and values: adding the zeros is exact, so the sums are those of
+    the planar kernel bit for bit. The values are copied into xpad only when
+    x is strided or is the output, or when some element leaves the float tier.
+    """
+    cdef idx_t c, i, taps = lo + hi + 1, inside
+    cdef float t
+    cdef const float* xv = x
+    cdef bint filled = xs_c != 1 or <const void*>x == <const void*>y
+    cdef const float* rows[F32_SUM_TAPS]
+    if filled:
+        for c in range(C):
+            t = x[c * xs_c]
+            xpad[lo + c] = t
+            spad[lo + c] = t * t
+        xv = xpad + lo
+    else:
+        for c in range(C):
+            spad[lo + c] = x[c] * x[c]
+    for i in range(taps):
+        rows[i] = spad + i
+    inside = f32_sum_series(rows, taps, xv, y, ys_c, vf, C, &P.sf)
+    if inside == C:
+        return
+    if not filled:
+        for c in range(C):
+            xpad[lo + c] = x[c]
+    for i in range(taps):
+        rows[i] = xpad + i
+    if f32_finish(rows, taps, xv, y, ys_c, vf, vd, C, P, inside):
+        for c in range(C):
+            if needs_fix(vd[c], P):
+                if needs_safe(vd[c], P):
+                    y[c * ys_c] = <float>safe_finish(
+                        xv[c], strided_sumsq(xv, 1, imax(0, c - lo), imin(C - 1, c + hi)), P)
+                else:
+                    y[c * ys_c] = <float>double_value(xv[c], vd[c], P)
+
+
+cdef inline void line_task(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t ys_c,
+                           idx_t lo, idx_t hi, const Params* P, double* block) noexcept nogil:
+    """One line by the route the call takes, with its scratch carved from block.
+
+    block (4C+lo+hi doubles): pad (C+lo+hi doubles, zero outside
+    pad[lo:lo+C]), v (C), comp (C), xl (C values); the float tier carves it
+    as vd (C doubles), then xpad and spad (C+lo+hi floats each, zero outside
+    the middle C), vf (C floats).
+    """
+    cdef idx_t L = C + lo + hi
+    cdef float* xpad
+    if floating is float:
+        if P.f32s_ok:
+            xpad = <float*>(block + C)
+            across_line_f32(x, y, C, xs_c, ys_c, lo, hi, P, xpad, xpad + L, xpad + 2 * L,
+                            block)
+            return
+    across_line(x, y, C, xs_c, ys_c, lo, hi, P, <floating*>(block + L + 2 * C), block,
+                block + L, block + L + C if P.compensated else NULL)
+
+
 cdef int across_lines(const floating* x, floating* y,
                       idx_t n_outer, idx_t C, idx_t n_inner,
                       idx_t xs_o, idx_t xs_c, idx_t xs_i,
@@ -143,28 +269,23 @@ cdef int across_lines(const floating* x, floating* y,
                       idx_t lo, idx_t hi, Params P, int nthreads) noexcept nogil:
     cdef idx_t npos = n_outer * n_inner
     cdef idx_t p, o, i
-    cdef floating* xl
     cdef double* pad
-    cdef double* v
-    cdef double* comp
     cdef int failed = 0
     cdef int* fail = &failed
     with parallel(num_threads=nthreads):
-        # one block: pad (C+lo+hi doubles), v (C), comp (C), xl (C values)
         pad = <double*>scratch_get((4 * C + lo + hi) * sizeof(double))
         if pad == NULL:
             fail[0] = 1
         else:
-            v = pad + C + lo + hi
-            comp = v + C if P.compensated else NULL
-            xl = <floating*>(v + 2 * C)
-            # The padding stays zero: only pad[lo:lo+C] is ever written.
-            memset(pad, 0, (C + lo + hi) * sizeof(double))
+            # The paddings stay zero: only the C values in the middle of a
+            # padded line are ever written (line_task: the padded lines of
+            # either route lie in the first C+lo+hi+C doubles).
+            memset(pad, 0, (2 * C + lo + hi) * sizeof(double))
             for p in prange(npos, schedule="static"):
                 o = p // n_inner
                 i = p - o * n_inner
-                across_line(x + o * xs_o + i * xs_i, y + o * ys_o + i * ys_i,
-                            C, xs_c, ys_c, lo, hi, &P, xl, pad, v, comp)
+                line_task(x + o * xs_o + i * xs_i, y + o * ys_o + i * ys_i,
+                          C, xs_c, ys_c, lo, hi, &P, pad)
         scratch_put(pad)
     return failed
 
@@ -184,6 +305,8 @@ def across_forward(bint is_double, size_t xaddr, size_t yaddr,
     """
     cdef Params P = make_params(a, beta, k, <double>(lo + hi + 1), not is_double)
     cdef int failed
+    if not is_double:
+        enable_f32_series(&P, lo + hi + 1)
     with nogil:
         if is_double:
             if lines:

@@ -14,13 +14,16 @@
 #   3. Window sums are summed directly (no running sum, so nothing can
 #      cancel), in double, in a fixed order (compensated for float64 beyond 4
 #      taps): results do not depend on the tiling or the thread count.
+#      float32 across with windows of <= F32_SUM_TAPS channels first sums
+#      float squares in float (the float tier, enable_f32_series) and takes
+#      the double sum only for elements outside that tier.
 #   4. The power step computes y = x * s**-beta, per element by the formula
 #      its own window sum selects: a binomial series near k (two tiers), else
 #      float32 data in float with a Newton step in double, float64 data in
 #      double. Sums outside the interval where that arithmetic is exact
 #      enough (overflow, underflow, NaN, inf) are recomputed, in double or,
 #      where double is not enough either, in long double from the values.
-from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax, ldexp
+from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax, ldexp, nextafterf, copysignf
 from cython cimport floating
 
 cdef extern from *:
@@ -34,6 +37,10 @@ cdef extern from *:
     #define FASTLRN_F32_SMAX 0x1p+100
     #define FASTLRN_MARGIN 0x1p-20
     static inline long double fastlrn_powl(long double s, long double e) { return powl(s, e); }
+    /* A fused multiply-add: one instruction (vectorised) where the build has
+       FMA, else the C library's, which is exact too, so every build gets the
+       same bits. */
+    static inline float fastlrn_fmaf(float a, float b, float c) { return fmaf(a, b, c); }
     /* Per-thread scratch kept between calls (one block of FASTLRN_SCRATCH_KEEP
        bytes per thread that has called a kernel), so that a call does not pay
        for fresh, zeroed pages every time. It is freed when its thread exits
@@ -86,6 +93,8 @@ cdef extern from *:
     double FASTLRN_MARGIN
     double DBL_MAX
     long double fastlrn_powl(long double s, long double e) noexcept nogil
+    float fmaf "fastlrn_fmaf"(float a, float b, float c) noexcept nogil
+    float FLT_MAX
     # One block of per-thread scratch; give it back with scratch_put.
     void* scratch_get "fastlrn_scratch_get"(size_t n) noexcept nogil
     void scratch_put "fastlrn_scratch_put"(void* p) noexcept nogil
@@ -98,6 +107,8 @@ cdef enum:
     POLY1_F32 = 4      # the same, low-degree tier for small t
     POLY1_F64 = 6
     POLY_MAX = 12
+    F32_SUM_TAPS = 16  # float32 across: window sums in float for windows up to this many channels
+    F32_COUNT_CHUNK = 1 << 30   # f32_sum_series counts in an int per chunk of this many
 
 # How s**-beta is evaluated; chosen once per call from beta.
 cdef enum:
@@ -111,6 +122,16 @@ cdef struct Series:
     double kb          # k**-beta
     double ts          # a / k
     double c[POLY_MAX + 1]   # binomial series coefficients C(-beta, n), zero beyond the degree
+
+
+cdef struct SeriesF:
+    # The low series tier in float arithmetic (float32 data, across, windows
+    # of at most F32_SUM_TAPS channels): for window sums vf of float squares,
+    # summed in float, in [lo, hi]. See enable_f32_series.
+    float ts           # a / k
+    float kh, kl       # k**-beta = kh + kl (kl holds the bits kh cannot)
+    float c1, c2, c3, c4   # C(-beta, n)
+    float lo, hi
 
 
 cdef struct Params:
@@ -131,6 +152,9 @@ cdef struct Params:
     int poly_ok, poly1_ok
     double vlo_poly, vhi_poly, vlo_p1, vhi_p1
     Series ser
+    # The float low tier (enable_f32_series); off unless f32s_ok.
+    int f32s_ok
+    SeriesF sf
 
 
 cdef inline int pick_mode(double beta) noexcept nogil:
@@ -190,6 +214,7 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
     P.beta = beta
     P.mode = pick_mode(beta)
     P.compensated = (not is_float) and taps > 4
+    P.f32s_ok = 0
     slo = fabs(a) * taps * FASTLRN_SMIN_SCALE
     if not (slo >= FASTLRN_SMIN_FLOOR):
         slo = FASTLRN_SMIN_FLOOR
@@ -326,6 +351,160 @@ cdef inline void series_params(Params* P, bint is_float) noexcept nogil:
         P.poly1_ok = 1
 
 
+cdef inline void enable_f32_series(Params* P, Py_ssize_t taps) noexcept nogil:
+    """Turn on the float low tier for float32 data, across, windows of <= F32_SUM_TAPS.
+
+    Per element: vf = the window's float squares summed in float in channel
+    order; where vf is in the low tier's range,
+        y = fma(x, kh, x * (kh * c + kl)),  c = (1 + t)**-beta - 1 by the
+        degree-4 series in float, t = (a/k) * vf,
+    else the double formulas from the window sum in double (f32_finish).
+    Why float is enough here: the window is at most 16 squares, all >= 0, so
+    vf is within 16 * 2**-24 of the sum relatively (underflowed squares add
+    at most 16 * 2**-150 absolutely, times a/k <= 2**100); with |t| below
+    the tier's tmax (<= 2**-6) that moves t by < 2**-26 and y by < beta *
+    2**-26 relatively. c is about beta*t, so its float rounding is below
+    2**-24 * |c| <= 2**-30 of y; x * kh is exact inside the fma, so y is
+    rounded once. Off unless the double low tier is on, a/k <= 2**100 and
+    k**-beta within [2**-60, 2**60] (kl stays a normal float).
+    """
+    cdef double kb, lo, hi
+    cdef float kh
+    P.f32s_ok = 0
+    if not P.poly1_ok or taps > F32_SUM_TAPS:
+        return
+    kb = P.ser.kb
+    if not (fabs(P.ser.ts) <= ldexp(1.0, 100)) or not (kb >= ldexp(1.0, -60) and kb <= ldexp(1.0, 60)):
+        return
+    kh = <float>kb
+    P.sf.kh = kh
+    P.sf.kl = <float>(kb - <double>kh)
+    P.sf.ts = <float>P.ser.ts
+    P.sf.c1 = <float>P.ser.c[1]
+    P.sf.c2 = <float>P.ser.c[2]
+    P.sf.c3 = <float>P.ser.c[3]
+    P.sf.c4 = <float>P.ser.c[4]
+    # the double tier's range, inside the range where no element needs_fix
+    # (so the float tier's elements are never rewritten), rounded inward to
+    # floats (finite: inf sums fall outside)
+    lo = fmax(fmax(P.vlo_p1, P.vlo_fast), -<double>FLT_MAX)
+    hi = fmin(fmin(P.vhi_p1, P.vhi_fast), <double>FLT_MAX)
+    P.sf.lo = <float>lo
+    if <double>P.sf.lo < lo:
+        P.sf.lo = nextafterf(P.sf.lo, FLT_MAX)
+    P.sf.hi = <float>hi
+    if <double>P.sf.hi > hi:
+        P.sf.hi = nextafterf(P.sf.hi, -FLT_MAX)
+    P.f32s_ok = P.sf.lo <= P.sf.hi
+
+
+cdef inline float f32_series(float xv, float v, const SeriesF* F) noexcept nogil:
+    """x * (k + a*v)**-beta by the float low tier (enable_f32_series)."""
+    cdef float t = F.ts * v
+    cdef float c = (((F.c4 * t + F.c3) * t + F.c2) * t + F.c1) * t
+    # y has the sign of x (k**-beta * (1 + c) > 0); copysign also keeps -0,
+    # which the sum would turn into -0 + +0 = +0 when kh*c + kl < 0
+    return copysignf(fmaf(xv, F.kh, xv * (F.kh * c + F.kl)), xv)
+
+
+cdef inline Py_ssize_t f32_sum_series(const float** p, Py_ssize_t m, const float* x, float* y,
+                                      Py_ssize_t ys, float* v, Py_ssize_t n,
+                                      const SeriesF* F) noexcept nogil:
+    """v[j] = p[0][j] + ... + p[m-1][j] in float, in order; y[j*ys] = f32_series(x[j], v[j]).
+
+    Returns how many v[j] are in the float tier's range; the other elements
+    get a meaningless value that f32_finish replaces.
+    """
+    cdef Py_ssize_t i, j, j0, j1, inside = 0
+    cdef int cnt
+    cdef float lo = F.lo, hi = F.hi
+    cdef SeriesF S = F[0]
+    cdef const float* p0 = p[0]
+    cdef const float* p1
+    cdef const float* p2
+    cdef const float* p3
+    cdef const float* p4
+    # Two loops, not one: with five rows, v, x and y in one loop gcc gives up
+    # vectorising (too many runtime alias checks).
+    if m == 5:
+        p1, p2, p3, p4 = p[1], p[2], p[3], p[4]
+        for j in range(n):
+            v[j] = (((p0[j] + p1[j]) + p2[j]) + p3[j]) + p4[j]
+    else:
+        for j in range(n):
+            v[j] = p0[j]
+        for i in range(1, m):
+            p1 = p[i]
+            for j in range(n):
+                v[j] = v[j] + p1[j]
+    # The count in an int, as wide as a float lane (a 64-bit count costs
+    # conversions per vector), over chunks short enough not to overflow it.
+    j0 = 0
+    while j0 < n:
+        j1 = j0 + F32_COUNT_CHUNK if n - j0 > F32_COUNT_CHUNK else n
+        cnt = 0
+        if ys == 1:
+            for j in range(j0, j1):
+                cnt += (v[j] >= lo) & (v[j] <= hi)
+                y[j] = f32_series(x[j], v[j], &S)
+        else:
+            for j in range(j0, j1):
+                cnt += (v[j] >= lo) & (v[j] <= hi)
+                y[j * ys] = f32_series(x[j], v[j], &S)
+        inside += cnt
+        j0 = j1
+    return inside
+
+
+cdef inline int f32_finish(const float** xr, Py_ssize_t m, const float* x, float* y,
+                           Py_ssize_t ys, const float* vf, double* vd, Py_ssize_t n,
+                           const Params* P, Py_ssize_t inside) noexcept nogil:
+    """The elements f32_sum_series left (vf outside the float tier): canonical by a double sum.
+
+    xr[i][j] is the i-th value of element j's window (i < m, channel order;
+    zero padding allowed). vd[j] gets element j's window sum in double (for
+    elements in the float tier, vf[j], whichever branch runs, so that the
+    caller's needs_fix check sees the same value). Returns nonzero if some
+    element needs_fix by its vd.
+    """
+    cdef Py_ssize_t i, j
+    cdef double d, t
+    cdef int bad = 0
+    cdef float lo = P.sf.lo, hi = P.sf.hi
+    cdef Series S = P.ser
+    cdef SeriesF F = P.sf
+    if inside == n:
+        return 0
+    if 2 * inside >= n:
+        for j in range(n):
+            if vf[j] >= lo and vf[j] <= hi:
+                vd[j] = vf[j]
+            else:
+                t = xr[0][j]
+                d = t * t
+                for i in range(1, m):
+                    t = xr[i][j]
+                    d = d + t * t
+                vd[j] = d
+                bad |= canonical(x, y, ys, j, d, P, &S)
+        return bad
+    # Mostly outside: double sums and formulas for the row, then the float
+    # tier where it applies.
+    for j in range(n):
+        t = xr[0][j]
+        vd[j] = t * t
+    for i in range(1, m):
+        for j in range(n):
+            t = xr[i][j]
+            vd[j] = vd[j] + t * t
+    bad = finalize_row(x, y, ys, vd, n, P)
+    for j in range(n):
+        if vf[j] >= lo and vf[j] <= hi:
+            vd[j] = vf[j]
+            y[j * ys] = f32_series(x[j], vf[j], &F)
+    return bad
+
+
 cdef inline int outside(const double* v, Py_ssize_t n, double lo, double hi) noexcept nogil:
     """Whether some v[j] is outside [lo, hi] (NaN counts as outside).
 
@@ -407,31 +586,6 @@ cdef inline int finish_after_high(const floating* x, floating* y, Py_ssize_t ys,
         if v[j] >= P.vlo_poly and v[j] <= P.vhi_poly:
             canonical(x, y, ys, j, v[j], P, &S)
     return bad
-
-
-cdef inline Py_ssize_t sum5_series_low(const double** p, const floating* x, floating* y,
-                                       double* v, Py_ssize_t n, const Params* P) noexcept nogil:
-    """Five-row window sums and the low-tier series in one pass (contiguous y).
-
-    The sums are formed in the same order as rows_window_sum's, so the
-    results equal those of rows_window_sum followed by finalize_row; v is
-    stored for the caller's fix-ups. Returns how many v are in the tier.
-    """
-    cdef Py_ssize_t j
-    cdef long long inside = 0
-    cdef double vv, lo = P.vlo_p1, hi = P.vhi_p1
-    cdef const double* p0 = p[0]
-    cdef const double* p1 = p[1]
-    cdef const double* p2 = p[2]
-    cdef const double* p3 = p[3]
-    cdef const double* p4 = p[4]
-    cdef Series S = P.ser
-    for j in range(n):
-        vv = (((p0[j] + p1[j]) + p2[j]) + p3[j]) + p4[j]
-        v[j] = vv
-        inside += (vv >= lo) & (vv <= hi)
-        y[j] = <floating>series_low(x, x[j], vv, &S)
-    return <Py_ssize_t>inside
 
 
 # ---- per-element formulas: the row loops and the scalar fall-backs share

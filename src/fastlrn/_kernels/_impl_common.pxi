@@ -14,7 +14,8 @@ from cython cimport floating
 
 from fastlrn._kernels._common cimport (
     Params, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
-    finalize_row, finish_after_low, sum5_series_low, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
+    finalize_row, enable_f32_series, f32_sum_series, f32_finish,
+    F32_SUM_TAPS, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
     line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX,
 )
 
@@ -25,6 +26,8 @@ ctypedef Py_ssize_t idx_t
 # TILE_BYTES so that it stays in L1/L2.
 cdef enum:
     TILE_BYTES = 49152
+    F32_TILE_BYTES = 262144  # float tier: whole planes up to about 4600 positions (for 5 taps) fit
+    F32_MAX_TILE = 8192
     BWD_TILE_BYTES = 786432
     STRIP_BYTES = 4194304    # scratch per thread for one strip of a within-channel plane (= the kept block)
     MAX_TILE = 1024
@@ -45,6 +48,13 @@ cdef idx_t tile_width(idx_t R, idx_t n_inner) noexcept nogil:
     """Inner positions per tile: a ring of R rows (values and squares) in about TILE_BYTES."""
     cdef idx_t t = (TILE_BYTES // (12 * R + 16)) // MIN_TILE * MIN_TILE
     t = imax(MIN_TILE, imin(MAX_TILE, t))
+    return imin(t, imax(n_inner, 1))
+
+
+cdef idx_t f32_tile_width(idx_t R, idx_t n_inner) noexcept nogil:
+    """tile_width for the float tier: R rows of float squares and values, vf and vd."""
+    cdef idx_t t = (F32_TILE_BYTES // (8 * R + 16)) // MIN_TILE * MIN_TILE
+    t = imax(MIN_TILE, imin(F32_MAX_TILE, t))
     return imin(t, imax(n_inner, 1))
 
 
@@ -85,6 +95,38 @@ cdef inline void load_row(const floating* src, idx_t stride, idx_t w,
             dst[j] = src[j * stride]
             t = dst[j]
             sq[j] = t * t
+
+
+cdef inline void square_row_f(const float* src, idx_t w, float* sq) noexcept nogil:
+    """sq[j] = src[j]**2 in float (contiguous src): the float tier's squares."""
+    cdef idx_t j
+    for j in range(w):
+        sq[j] = src[j] * src[j]
+
+
+cdef inline void load_row_f(const float* src, idx_t stride, idx_t w,
+                            float* dst, float* sq) noexcept nogil:
+    """dst[j] = src[j*stride]; sq[j] = dst[j]**2 in float."""
+    cdef idx_t j
+    if stride == 1:
+        for j in range(w):
+            dst[j] = src[j]
+            sq[j] = src[j] * src[j]
+    else:
+        for j in range(w):
+            dst[j] = src[j * stride]
+            sq[j] = dst[j] * dst[j]
+
+
+cdef inline long double rows_sumsq_ld(const float** xr, idx_t m, idx_t j) noexcept nogil:
+    """Sum of xr[i][j]**2 for i < m, in long double."""
+    cdef long double acc = 0.0
+    cdef long double t
+    cdef idx_t i
+    for i in range(m):
+        t = xr[i][j]
+        acc = acc + t * t
+    return acc
 
 
 cdef struct Plane:
