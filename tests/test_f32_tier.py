@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import fastlrn
-from _util import assert_ulp, expected, ulp_error
+from _util import assert_backward_close, assert_ulp, expected, expected_backward, ulp_error
 
 ALEXNET = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
 
@@ -104,3 +104,103 @@ def test_signed_zeros_and_signs(rng):
         x[:, 1::4] = 0.0
         y = fastlrn.lrn(x, size=5, alpha=1e-4, beta=0.75, k=k)
         np.testing.assert_array_equal(np.signbit(y), np.signbit(x))
+
+
+# ---------------------------------------------------------------- the gradient's float tier
+#
+# float32 across (planar) with windows of up to 8 channels: a tile whose
+# window sums are all in the low series tier and whose dy are all 0 or in
+# [2**-40, 2**40] is computed in float (enable_f32_backward); other tiles in
+# double. Out of place with contiguous x and dy the tiles are first tried
+# as whole-plane blocks through rings; in place, or strided, tile by tile.
+# A tile's route depends only on its values, so all of these agree.
+
+# C = 12 and 5 taps make the float tier's tiles 3640 columns wide
+# (bwd_f32_tile_width: 786432 // (16 C + 4 R + 4) rounded down to 8): an 80 x
+# 80 plane holds two of them, columns [0, 3640) and [3640, 6400).
+GRAD_SHAPE = (2, 12, 80, 80)
+TILES = [(0, 3640), (3640, 6400)]
+
+
+def _grad_case(rng):
+    x = rng.standard_normal(GRAD_SHAPE).astype(np.float32)
+    dy = rng.standard_normal(GRAD_SHAPE).astype(np.float32)
+    return x, dy
+
+
+@pytest.mark.parametrize("size", range(1, 11))
+@pytest.mark.parametrize("beta", [0.5, 0.6, 0.75, 1.0, 2.0])
+def test_gradient_float_tier_against_reference(rng, size, beta):
+    x, dy = _grad_case(rng)
+    params = dict(size=size, alpha=1e-4, beta=beta, k=2.0)
+    got = fastlrn.lrn_backward(x, dy, **params)
+    assert_backward_close(got, expected_backward(x, dy, **params), **params)
+
+
+SPOILED = {"big x": (1, 1), "big dy": (0, 0), "tiny dy": (1, 1), "nan": (0, 0)}  # (outer, tile)
+
+
+def _spoil(x, dy, which):
+    """Put one tile (and only it) outside the float tier."""
+    x, dy = x.copy(), dy.copy()
+    flat_x = x.reshape(2, 12, -1)
+    flat_g = dy.reshape(2, 12, -1)
+    if which == "big x":        # window sums far outside the series tier
+        flat_x[1, 5, 4000] = 300.0
+    elif which == "big dy":     # dy above 2**40
+        flat_g[0, 3, 100] = 1e13
+    elif which == "tiny dy":    # a nonzero dy below 2**-40
+        flat_g[1, 0, 6390] = 1e-20
+    elif which == "nan":
+        flat_x[0, 7, 3200] = np.nan
+    return x, dy
+
+
+@pytest.mark.parametrize("which", ["none", "big x", "big dy", "tiny dy", "nan"])
+def test_gradient_routes_agree_bit_for_bit(rng, which):
+    x, dy = _spoil(*_grad_case(rng), which)
+    params = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
+    with np.errstate(all="ignore"):
+        want = fastlrn.lrn_backward(x, dy, num_threads=1, **params)      # rings, out of place
+        for n in (2, 3):
+            np.testing.assert_array_equal(fastlrn.lrn_backward(x, dy, num_threads=n, **params), want)
+        xc = x.copy()                                                    # in place: tiles
+        fastlrn.lrn_backward(xc, dy, out=xc, **params)
+        np.testing.assert_array_equal(xc, want)
+        gc = dy.copy()
+        fastlrn.lrn_backward(x, gc, out=gc, **params)
+        np.testing.assert_array_equal(gc, want)
+        wide = np.zeros(GRAD_SHAPE[:3] + (160,), np.float32)             # strided x: tiles
+        wide[..., ::2] = x
+        np.testing.assert_array_equal(fastlrn.lrn_backward(wide[..., ::2], dy, **params), want)
+    if which != "none":
+        # The route is decided per tile: the other tiles keep the float
+        # tier's bits, the spoiled one takes the double route, whose bits
+        # differ in many places (not only in the spoiled windows).
+        x0, dy0 = _grad_case(np.random.default_rng(7))
+        xs, dys = _spoil(x0, dy0, which)
+        a = fastlrn.lrn_backward(x0, dy0, **params).reshape(2, 12, -1)
+        with np.errstate(all="ignore"):
+            b = fastlrn.lrn_backward(xs, dys, **params).reshape(2, 12, -1)
+        o, t = SPOILED[which]
+        for oo in range(2):
+            for tt, (lo, hi) in enumerate(TILES):
+                differ = np.count_nonzero(a[oo, :, lo:hi] != b[oo, :, lo:hi])
+                if (oo, tt) == (o, t):
+                    assert differ > 1000, differ
+                else:
+                    assert differ == 0, (oo, tt, differ)
+    ok = np.isfinite(want)
+    ref = expected_backward(x, dy, **params)
+    np.testing.assert_array_equal(ok, np.isfinite(ref))
+    assert_backward_close(np.where(ok, want, 0), np.where(ok, ref, 0), **params)
+
+
+def test_gradient_with_every_dy_tiny(rng):
+    # Subnormal-sized dy everywhere: the float products would lose their
+    # precision; every tile takes the double route and meets the bound.
+    x, dy = _grad_case(rng)
+    dy = (dy * np.float32(1e-41)).astype(np.float32)
+    params = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
+    got = fastlrn.lrn_backward(x, dy, **params)
+    assert_backward_close(got, expected_backward(x, dy, **params), **params)

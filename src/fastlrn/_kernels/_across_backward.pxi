@@ -116,48 +116,254 @@ cdef int across_bwd_tile(const floating* x, const floating* g, floating* dx,
     return 0
 
 
+cdef bint across_bwd_tile_f32(const float* x, const float* g, float* dx,
+                              idx_t C, idx_t w, idx_t T,
+                              idx_t xs_c, idx_t xs_i, idx_t gs_c, idx_t gs_i, idx_t ys_c, idx_t ys_i,
+                              idx_t lo, idx_t hi, idx_t R, const Params* P,
+                              float* xb, float* gb, float* sq, float* pb, float* wb,
+                              float* v) noexcept nogil:
+    """One tile by the gradient's float tier; False (nothing written) if it does not apply.
+
+    First every row's p and w (window sums of a ring of R rows of float
+    squares), checking that the whole tile is in the tier; only then the
+    mirrored sums and dx, so a tile that leaves the tier is redone by the
+    double route from untouched x and dy, even in place.
+    """
+    cdef idx_t c, i, j, m, first, last, nxt = 0
+    cdef const float* rows[BWD_F32_TAPS]
+    cdef float c2ab = P.bf.c2ab
+    cdef bint direct = (xs_i == 1 and gs_i == 1 and <const void*>dx != <const void*>x
+                        and <const void*>dx != <const void*>g)
+    cdef const float* xv = x if direct else xb      # row c at xv + c * xr
+    cdef const float* gv = g if direct else gb
+    cdef idx_t xr = xs_c if direct else T
+    cdef idx_t gr = gs_c if direct else T
+    for c in range(C):
+        while nxt < C and nxt <= c + hi:
+            if nxt + PREFETCH_ROWS < C:
+                # 2 C row streams: far more than the hardware prefetcher follows
+                if xs_i == 1:
+                    prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(float))
+                if gs_i == 1:
+                    prefetch_row(g + (nxt + PREFETCH_ROWS) * gs_c, w * sizeof(float))
+            if direct:
+                square_row_f(x + nxt * xs_c, w, sq + (nxt % R) * T)
+            else:
+                load_row_f(x + nxt * xs_c, xs_i, w, xb + nxt * T, sq + (nxt % R) * T)
+                for j in range(w):
+                    gb[nxt * T + j] = g[nxt * gs_c + j * gs_i]
+            nxt += 1
+        first = imax(0, c - lo)
+        last = imin(C - 1, c + hi)
+        m = last - first + 1
+        for i in range(m):
+            rows[i] = sq + ((first + i) % R) * T
+        f32_rows_sum(rows, m, v, w)
+        if not f32_bwd_row(xv + c * xr, gv + c * gr, v, pb + c * T, wb + c * T, w, &P.bf):
+            return False
+    for c in range(C):
+        # the mirrored window [c - hi, c + lo]
+        first = imax(0, c - hi)
+        last = imin(C - 1, c + lo)
+        m = last - first + 1
+        for i in range(m):
+            rows[i] = wb + (first + i) * T
+        f32_rows_sum(rows, m, v, w)
+        f32_bwd_out(xv + c * xr, gv + c * gr, pb + c * T, v, dx + c * ys_c, ys_i, w, c2ab)
+    return True
+
+
+cdef inline void f32_bwd_out(const float* x, const float* g, const float* p, const float* W,
+                             float* dx, idx_t ys, idx_t n, float c2ab) noexcept nogil:
+    """dx[j*ys] = g p - 2 a beta x W for one row, in float (the gradient's float tier)."""
+    cdef idx_t j
+    if ys == 1:
+        for j in range(n):
+            dx[j] = g[j] * p[j] - (c2ab * x[j]) * W[j]
+    else:
+        for j in range(n):
+            dx[j * ys] = g[j] * p[j] - (c2ab * x[j]) * W[j]
+
+
+cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
+                              idx_t C, idx_t w, idx_t T,
+                              idx_t xs_c, idx_t gs_c, idx_t ys_c, idx_t ys_i,
+                              idx_t lo, idx_t hi, idx_t R, const Params* P,
+                              float* sq, float* pr, float* wr, float* v) noexcept nogil:
+    """The float tier in one pass over a block (x, dy contiguous along it, dx neither).
+
+    Rings of R rows of squares, p and w: row r's p and w once squares up to
+    r + hi are in, output row c = r - lo once w up to c + lo is in. The
+    same arithmetic as across_bwd_tile_f32, in L2-sized rings instead of
+    all C rows. False as soon as a row leaves the tier (dx then partly
+    written: the caller redoes the block).
+    """
+    cdef idx_t r, c, i, j, m, first, last, nxt = 0
+    cdef const float* rows[BWD_F32_TAPS]
+    cdef float c2ab = P.bf.c2ab
+    cdef const float* xrow
+    cdef const float* grow
+    cdef const float* prow
+    cdef float* drow
+    cdef const float* w0
+    cdef const float* w1
+    cdef const float* w2
+    cdef const float* w3
+    cdef const float* w4
+    # whole planes lying end to end (w == xs_c, gs_c) are sequential sweeps
+    # that the hardware prefetcher follows; narrower blocks prefetch rows
+    cdef bint pf = w != xs_c or w != gs_c
+    for r in range(C + lo):
+        if r < C:
+            while nxt < C and nxt <= r + hi:
+                if pf and nxt + PREFETCH_ROWS < C:
+                    prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(float))
+                    prefetch_row(g + (nxt + PREFETCH_ROWS) * gs_c, w * sizeof(float))
+                square_row_f(x + nxt * xs_c, w, sq + (nxt % R) * T)
+                nxt += 1
+            first = imax(0, r - lo)
+            last = imin(C - 1, r + hi)
+            m = last - first + 1
+            for i in range(m):
+                rows[i] = sq + ((first + i) % R) * T
+            f32_rows_sum(rows, m, v, w)
+            if not f32_bwd_row(x + r * xs_c, g + r * gs_c, v, pr + (r % R) * T,
+                               wr + (r % R) * T, w, &P.bf):
+                return False
+        c = r - lo
+        if c < 0:
+            continue
+        # the mirrored window [c - hi, c + lo]
+        first = imax(0, c - hi)
+        last = imin(C - 1, c + lo)
+        m = last - first + 1
+        for i in range(m):
+            rows[i] = wr + ((first + i) % R) * T
+        xrow = x + c * xs_c
+        grow = g + c * gs_c
+        prow = pr + (c % R) * T
+        drow = dx + c * ys_c
+        if m == 5 and ys_i == 1:
+            # the sum of the five rows in the same loop (same order as f32_rows_sum)
+            w0, w1, w2, w3, w4 = rows[0], rows[1], rows[2], rows[3], rows[4]
+            for j in range(w):
+                drow[j] = grow[j] * prow[j] - (c2ab * xrow[j]) * ((((w0[j] + w1[j]) + w2[j]) + w3[j]) + w4[j])
+        else:
+            f32_rows_sum(rows, m, v, w)
+            f32_bwd_out(xrow, grow, prow, v, drow, ys_i, w, c2ab)
+    return True
+
+
 cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
                            idx_t n_outer, idx_t C, idx_t n_inner,
                            idx_t xs_o, idx_t xs_c, idx_t xs_i,
                            idx_t gs_o, idx_t gs_c, idx_t gs_i,
                            idx_t ys_o, idx_t ys_c, idx_t ys_i,
                            idx_t lo, idx_t hi, Params P, int nthreads) noexcept nogil:
+    """The gradient on planar blocks.
+
+    Routes: the double route on tiles of Td columns; for float32 with the
+    float tier on, tiles of T columns each take the float tier if all of
+    the tile is in it (across_bwd_tile_f32), else the double route; when x
+    and dy are contiguous and dx is neither, blocks of Tr columns (whole
+    planes where they fit, else whole tiles) go through the rings of
+    across_bwd_ring_f32 first and fall back tile by tile. A tile's route
+    depends only on its own values, and the tiles are the same in every
+    case, so the result does not depend on which of these ran.
+    """
     cdef idx_t T = bwd_tile_width(C, n_inner)
-    cdef idx_t per_outer = (n_inner + T - 1) // T
-    cdef idx_t ntiles = n_outer * per_outer
-    cdef idx_t tile, o, i0
-    cdef double* sq = NULL
-    cdef double* pb = NULL
-    cdef double* wb = NULL
-    cdef double* v = NULL
-    cdef double* comp = NULL
-    cdef floating* xb = NULL
-    cdef floating* gb = NULL
+    cdef idx_t Td = T                  # the double route's width
+    cdef idx_t R = imin(lo + hi + 1, C)
+    cdef idx_t Tr = 0                  # the rings' width (0: no rings)
+    cdef idx_t B, per_outer, nblocks
+    cdef idx_t blk, o, i0
+    cdef size_t nbytes
+    cdef double* block = NULL
     cdef int failed = 0
     cdef int* fail = &failed
+    if floating is float:
+        if P.f32b_ok:
+            T = bwd_f32_tile_width(C, R, n_inner)
+            if (xs_i == 1 and gs_i == 1 and <const void*>dx != <const void*>x
+                    and <const void*>dx != <const void*>g):
+                Tr = bwd_ring_width(R, T, n_inner)
+    B = Tr if Tr > 0 else T
+    per_outer = (n_inner + B - 1) // B
+    nblocks = n_outer * per_outer
+    # one block: the double route's sq, pb, wb (C*Td doubles each), v, comp
+    # (Td each), xb, gb (C*Td values each); the float tier's xb, gb, pb, wb
+    # (C*T floats each), sq (R*T), v (T); the rings' sq, p, w (R*Tr floats
+    # each) and v (Tr)
+    nbytes = (3 * C * Td + 2 * Td) * sizeof(double) + 2 * C * Td * sizeof(floating)
+    if floating is float:
+        if P.f32b_ok:
+            nbytes += (4 * C * T + R * T + T + 3 * R * Tr + Tr) * sizeof(float)
     with parallel(num_threads=nthreads):
-        # one block: sq, pb, wb (C*T doubles each), v, comp (T each), xb, gb (C*T values each)
-        sq = <double*>scratch_get((3 * C * T + 2 * T) * sizeof(double)
-                                  + 2 * C * T * sizeof(floating))
-        if sq == NULL:
+        block = <double*>scratch_get(nbytes)
+        if block == NULL:
             fail[0] = 1
         else:
-            pb = sq + C * T
-            wb = pb + C * T
-            v = wb + C * T
-            comp = v + T if P.compensated else NULL
-            xb = <floating*>(v + 2 * T)
-            gb = xb + C * T
-            for tile in prange(ntiles, schedule="static"):
-                o = tile // per_outer
-                i0 = (tile - o * per_outer) * T
-                if across_bwd_tile(x + o * xs_o + i0 * xs_i, g + o * gs_o + i0 * gs_i,
-                                   dx + o * ys_o + i0 * ys_i, C, imin(T, n_inner - i0), T,
-                                   xs_c, xs_i, gs_c, gs_i, ys_c, ys_i, lo, hi, &P,
-                                   xb, gb, sq, pb, wb, v, comp) != 0:
+            for blk in prange(nblocks, schedule="static"):
+                o = blk // per_outer
+                i0 = (blk - o * per_outer) * B
+                if bwd_planar_block(x + o * xs_o + i0 * xs_i, g + o * gs_o + i0 * gs_i,
+                                    dx + o * ys_o + i0 * ys_i, C, imin(B, n_inner - i0),
+                                    T, Td, Tr, R, xs_c, xs_i, gs_c, gs_i, ys_c, ys_i,
+                                    lo, hi, &P, block) != 0:
                     fail[0] = 1
-        scratch_put(sq)
+        scratch_put(block)
     return failed
+
+
+cdef int bwd_planar_block(const floating* x, const floating* g, floating* dx,
+                          idx_t C, idx_t w, idx_t T, idx_t Td, idx_t Tr, idx_t R,
+                          idx_t xs_c, idx_t xs_i, idx_t gs_c, idx_t gs_i, idx_t ys_c, idx_t ys_i,
+                          idx_t lo, idx_t hi, const Params* P, double* block) noexcept nogil:
+    """One block of w columns: the rings if Tr, else (or if they fail) tile by tile; -1 if out of memory."""
+    cdef float* rb
+    cdef idx_t j0
+    if floating is float:
+        if Tr > 0:
+            rb = <float*>(<floating*>(block + 3 * C * Td + 2 * Td) + 2 * C * Td) + 4 * C * T + R * T + T
+            if across_bwd_ring_f32(x, g, dx, C, w, Tr, xs_c, gs_c, ys_c, ys_i, lo, hi, R, P,
+                                   rb, rb + R * Tr, rb + 2 * R * Tr, rb + 3 * R * Tr):
+                return 0
+    j0 = 0
+    while j0 < w:
+        if bwd_planar_tile(x + j0 * xs_i, g + j0 * gs_i, dx + j0 * ys_i, C, imin(T, w - j0),
+                           T, Td, R, xs_c, xs_i, gs_c, gs_i, ys_c, ys_i, lo, hi, P, block) != 0:
+            return -1
+        j0 += T
+    return 0
+
+
+cdef int bwd_planar_tile(const floating* x, const floating* g, floating* dx,
+                         idx_t C, idx_t w, idx_t T, idx_t Td, idx_t R,
+                         idx_t xs_c, idx_t xs_i, idx_t gs_c, idx_t gs_i, idx_t ys_c, idx_t ys_i,
+                         idx_t lo, idx_t hi, const Params* P, double* block) noexcept nogil:
+    """One tile by the float tier where it applies, else by the double route in
+    pieces of at most Td columns (columns are independent across channels, so
+    the pieces give the same bits as one piece would); -1 if out of memory."""
+    cdef double* v = block + 3 * C * Td
+    cdef floating* xb = <floating*>(v + 2 * Td)
+    cdef float* fb
+    cdef idx_t j0
+    if floating is float:
+        if P.f32b_ok:
+            fb = <float*>(xb + 2 * C * Td)
+            if across_bwd_tile_f32(x, g, dx, C, w, T, xs_c, xs_i, gs_c, gs_i, ys_c, ys_i,
+                                   lo, hi, R, P, fb, fb + C * T, fb + 4 * C * T, fb + 2 * C * T,
+                                   fb + 3 * C * T, fb + 4 * C * T + R * T):
+                return 0
+    j0 = 0
+    while j0 < w:
+        if across_bwd_tile(x + j0 * xs_i, g + j0 * gs_i, dx + j0 * ys_i, C, imin(Td, w - j0), Td,
+                           xs_c, xs_i, gs_c, gs_i, ys_c, ys_i, lo, hi, P,
+                           xb, xb + C * Td, block, block + C * Td, block + 2 * C * Td,
+                           v, v + Td if P.compensated else NULL) != 0:
+            return -1
+        j0 += Td
+    return 0
 
 
 cdef int across_bwd_line(const floating* x, const floating* g, floating* dx, idx_t C,
@@ -242,6 +448,8 @@ def across_backward(bint is_double, size_t xaddr, size_t gaddr, size_t yaddr,
     """
     cdef Params P = make_bwd_params(a, beta, k, <double>(lo + hi + 1), not is_double)
     cdef int failed
+    if not is_double and not lines:
+        enable_f32_backward(&P, lo + hi + 1)
     with nogil:
         if is_double:
             if lines:

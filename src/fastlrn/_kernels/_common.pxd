@@ -23,7 +23,7 @@
 #      double. Sums outside the interval where that arithmetic is exact
 #      enough (overflow, underflow, NaN, inf) are recomputed, in double or,
 #      where double is not enough either, in long double from the values.
-from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax, ldexp, nextafterf, copysignf
+from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax, ldexp, nextafterf, copysignf, fabsf
 from cython cimport floating
 
 cdef extern from *:
@@ -109,6 +109,7 @@ cdef enum:
     POLY_MAX = 12
     F32_SUM_TAPS = 16  # float32 across: window sums in float for windows up to this many channels
     F32_COUNT_CHUNK = 1 << 30   # f32_sum_series counts in an int per chunk of this many
+    BWD_F32_TAPS = 8   # the gradient's float tier: windows up to this many channels
 
 # How s**-beta is evaluated; chosen once per call from beta.
 cdef enum:
@@ -134,6 +135,16 @@ cdef struct SeriesF:
     float lo, hi
 
 
+cdef struct SeriesB:
+    # The gradient's float tier (float32 data, across, planar, windows of at
+    # most BWD_F32_TAPS channels): q = s**-(beta+1) by the low series tier in
+    # float, for window sums in [lo, hi], with every dy in [0] + [glo, ghi].
+    # See enable_f32_backward.
+    float ts, kb, c1, c2, c3, c4   # a/k, k**-(beta+1), C(-(beta+1), n)
+    float lo, hi, glo, ghi
+    float a, k, c2ab               # c2ab = 2 a beta
+
+
 cdef struct Params:
     double a           # effective alpha (already divided by size**d if averaging)
     double k
@@ -155,6 +166,9 @@ cdef struct Params:
     # The float low tier (enable_f32_series); off unless f32s_ok.
     int f32s_ok
     SeriesF sf
+    # The gradient's float tier (enable_f32_backward); off unless f32b_ok.
+    int f32b_ok
+    SeriesB bf
 
 
 cdef inline int pick_mode(double beta) noexcept nogil:
@@ -215,6 +229,7 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
     P.mode = pick_mode(beta)
     P.compensated = (not is_float) and taps > 4
     P.f32s_ok = 0
+    P.f32b_ok = 0
     slo = fabs(a) * taps * FASTLRN_SMIN_SCALE
     if not (slo >= FASTLRN_SMIN_FLOOR):
         slo = FASTLRN_SMIN_FLOOR
@@ -395,7 +410,7 @@ cdef inline void enable_f32_series(Params* P, Py_ssize_t taps) noexcept nogil:
     P.sf.hi = <float>hi
     if <double>P.sf.hi > hi:
         P.sf.hi = nextafterf(P.sf.hi, -FLT_MAX)
-    P.f32s_ok = P.sf.lo <= P.sf.hi
+    P.f32s_ok = P.sf.lo <= 0.0 and 0.0 <= P.sf.hi     # sums are >= 0: the rows test v <= hi
 
 
 cdef inline float f32_series(float xv, float v, const SeriesF* F) noexcept nogil:
@@ -412,31 +427,17 @@ cdef inline Py_ssize_t f32_sum_series(const float** p, Py_ssize_t m, const float
                                       const SeriesF* F) noexcept nogil:
     """v[j] = p[0][j] + ... + p[m-1][j] in float, in order; y[j*ys] = f32_series(x[j], v[j]).
 
-    Returns how many v[j] are in the float tier's range; the other elements
-    get a meaningless value that f32_finish replaces.
+    Returns how many v[j] are in the float tier's range (v >= 0 or NaN, and
+    the range's lower end is <= 0, so v <= hi is the test); the other
+    elements get a meaningless value that f32_finish replaces.
     """
     cdef Py_ssize_t i, j, j0, j1, inside = 0
     cdef int cnt
-    cdef float lo = F.lo, hi = F.hi
+    cdef float hi = F.hi
     cdef SeriesF S = F[0]
-    cdef const float* p0 = p[0]
-    cdef const float* p1
-    cdef const float* p2
-    cdef const float* p3
-    cdef const float* p4
     # Two loops, not one: with five rows, v, x and y in one loop gcc gives up
     # vectorising (too many runtime alias checks).
-    if m == 5:
-        p1, p2, p3, p4 = p[1], p[2], p[3], p[4]
-        for j in range(n):
-            v[j] = (((p0[j] + p1[j]) + p2[j]) + p3[j]) + p4[j]
-    else:
-        for j in range(n):
-            v[j] = p0[j]
-        for i in range(1, m):
-            p1 = p[i]
-            for j in range(n):
-                v[j] = v[j] + p1[j]
+    f32_rows_sum(p, m, v, n)
     # The count in an int, as wide as a float lane (a 64-bit count costs
     # conversions per vector), over chunks short enough not to overflow it.
     j0 = 0
@@ -445,11 +446,11 @@ cdef inline Py_ssize_t f32_sum_series(const float** p, Py_ssize_t m, const float
         cnt = 0
         if ys == 1:
             for j in range(j0, j1):
-                cnt += (v[j] >= lo) & (v[j] <= hi)
+                cnt += v[j] <= hi
                 y[j] = f32_series(x[j], v[j], &S)
         else:
             for j in range(j0, j1):
-                cnt += (v[j] >= lo) & (v[j] <= hi)
+                cnt += v[j] <= hi
                 y[j * ys] = f32_series(x[j], v[j], &S)
         inside += cnt
         j0 = j1
@@ -503,6 +504,93 @@ cdef inline int f32_finish(const float** xr, Py_ssize_t m, const float* x, float
             vd[j] = vf[j]
             y[j * ys] = f32_series(x[j], vf[j], &F)
     return bad
+
+
+cdef inline void enable_f32_backward(Params* P, Py_ssize_t taps) noexcept nogil:
+    """Turn on the gradient's float tier (P from make_bwd_params, float32 data, across planar).
+
+    A tile whose window sums (float squares summed in float, as in the
+    forward float tier) all lie in the low series tier of s**-(beta+1), and
+    whose dy are all 0 or within [2**-40, 2**40], is computed in float:
+    q = kb (1 + c) with c by the degree-4 series, p = q s, w = dy x q, and
+    dx = dy p - 2 a beta x W over the mirrored windows; other tiles take the
+    double route. Why float is enough: the gradient's bound is relative to
+    the largest |dx| (4e-6 for float32), and each term of W is at most
+    2 beta |dy| s**-beta of its own window (2 a |x(q) x(r)| <= s(r)), so
+    with at most 8 taps the rounding of the sums stays below 64 * 2**-24 *
+    beta of max |dy p| (about 4e-6 * beta in the worst case, 1e-7 typically);
+    the dy range keeps dy x q, dy p and x W far from overflow and underflow.
+    Off for more taps, without the low tier, k**-(beta+1) outside [2**-60,
+    2**60], a/k above 2**100 or beta above 1000.
+    """
+    cdef double kb = P.ser.kb, lo, hi
+    P.f32b_ok = 0
+    if (not P.poly1_ok or taps > BWD_F32_TAPS or not (kb >= ldexp(1.0, -60) and kb <= ldexp(1.0, 60))
+            or not (fabs(P.ser.ts) <= ldexp(1.0, 100)) or not (P.beta <= 1000.0)
+            or not (fabs(P.a) <= ldexp(1.0, 100))):
+        return
+    P.bf.ts = <float>P.ser.ts
+    P.bf.kb = <float>kb
+    P.bf.c1 = <float>P.ser.c[1]
+    P.bf.c2 = <float>P.ser.c[2]
+    P.bf.c3 = <float>P.ser.c[3]
+    P.bf.c4 = <float>P.ser.c[4]
+    P.bf.a = <float>P.a
+    P.bf.k = <float>P.k
+    P.bf.c2ab = <float>(2.0 * P.a * P.beta)
+    P.bf.glo = <float>ldexp(1.0, -40)
+    P.bf.ghi = <float>ldexp(1.0, 40)
+    lo = fmax(P.vlo_p1, -<double>FLT_MAX)
+    hi = fmin(P.vhi_p1, <double>FLT_MAX)
+    P.bf.lo = <float>lo
+    if <double>P.bf.lo < lo:
+        P.bf.lo = nextafterf(P.bf.lo, FLT_MAX)
+    P.bf.hi = <float>hi
+    if <double>P.bf.hi > hi:
+        P.bf.hi = nextafterf(P.bf.hi, -FLT_MAX)
+    P.f32b_ok = P.bf.lo <= 0.0 and 0.0 <= P.bf.hi     # sums are >= 0: the rows test v <= hi
+
+
+cdef inline void f32_rows_sum(const float** p, Py_ssize_t m, float* v, Py_ssize_t n) noexcept nogil:
+    """v[j] = p[0][j] + ... + p[m-1][j] in float, in order (one loop for five rows)."""
+    cdef Py_ssize_t i, j
+    cdef const float* p0 = p[0]
+    cdef const float* p1
+    cdef const float* p2
+    cdef const float* p3
+    cdef const float* p4
+    if m == 5:
+        p1, p2, p3, p4 = p[1], p[2], p[3], p[4]
+        for j in range(n):
+            v[j] = (((p0[j] + p1[j]) + p2[j]) + p3[j]) + p4[j]
+        return
+    for j in range(n):
+        v[j] = p0[j]
+    for i in range(1, m):
+        p1 = p[i]
+        for j in range(n):
+            v[j] = v[j] + p1[j]
+
+
+cdef inline bint f32_bwd_row(const float* x, const float* g, const float* v, float* pw,
+                             float* ww, Py_ssize_t n, const SeriesB* B) noexcept nogil:
+    """p = s**-beta and w = g x s**-(beta+1) for one row, in float; False if the row leaves the tier.
+
+    n is at most a tile's width (an int count cannot overflow).
+    """
+    cdef Py_ssize_t j
+    cdef int cnt = 0
+    cdef float t, c, q, ag
+    cdef SeriesB S = B[0]
+    for j in range(n):
+        ag = fabsf(g[j])
+        cnt += (v[j] <= S.hi) & (ag <= S.ghi) & ((ag >= S.glo) | (ag == 0.0))
+        t = S.ts * v[j]
+        c = (((S.c4 * t + S.c3) * t + S.c2) * t + S.c1) * t
+        q = S.kb + S.kb * c
+        pw[j] = q * (S.k + S.a * v[j])
+        ww[j] = (g[j] * x[j]) * q
+    return cnt == n
 
 
 cdef inline int outside(const double* v, Py_ssize_t n, double lo, double hi) noexcept nogil:

@@ -14,7 +14,8 @@ from cython cimport floating
 
 from fastlrn._kernels._common cimport (
     Params, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
-    finalize_row, enable_f32_series, f32_sum_series, f32_finish,
+    finalize_row, enable_f32_series, f32_sum_series, f32_finish, enable_f32_backward, f32_rows_sum, f32_bwd_row,
+    BWD_F32_TAPS,
     F32_SUM_TAPS, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
     line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX,
 )
@@ -29,6 +30,8 @@ cdef enum:
     F32_TILE_BYTES = 262144  # float tier: whole planes up to about 4600 positions (for 5 taps) fit
     F32_MAX_TILE = 8192
     BWD_TILE_BYTES = 786432
+    BWD_F32_TILE_BYTES = 786432
+    BWD_RING_BYTES = 524288
     STRIP_BYTES = 4194304    # scratch per thread for one strip of a within-channel plane (= the kept block)
     MAX_TILE = 1024
     MIN_TILE = 8
@@ -56,6 +59,26 @@ cdef idx_t f32_tile_width(idx_t R, idx_t n_inner) noexcept nogil:
     cdef idx_t t = (F32_TILE_BYTES // (8 * R + 16)) // MIN_TILE * MIN_TILE
     t = imax(MIN_TILE, imin(F32_MAX_TILE, t))
     return imin(t, imax(n_inner, 1))
+
+
+cdef idx_t bwd_f32_tile_width(idx_t C, idx_t R, idx_t n_inner) noexcept nogil:
+    """Inner positions per tile of the gradient's float tier: 4 C + R + 1 float rows in BWD_F32_TILE_BYTES."""
+    cdef idx_t t = (BWD_F32_TILE_BYTES // (16 * C + 4 * R + 4)) // MIN_TILE * MIN_TILE
+    t = imax(MIN_TILE, imin(F32_MAX_TILE, t))
+    return imin(t, imax(n_inner, 1))
+
+
+cdef idx_t bwd_ring_width(idx_t R, idx_t T, idx_t n_inner) noexcept nogil:
+    """Columns per block of the gradient's rings (3 R + 1 float rows in BWD_RING_BYTES).
+
+    Whole planes where they fit (a block is then one sequential sweep),
+    else a whole number of float-tier tiles T, so that the tiles a failed
+    block falls back to are the tiles of the other routes.
+    """
+    cdef idx_t per_col = (3 * R + 1) * 4
+    if n_inner * per_col <= BWD_RING_BYTES:
+        return imax(n_inner, 1)
+    return imax(1, BWD_RING_BYTES // per_col // T) * T
 
 
 cdef idx_t bwd_tile_width(idx_t C, idx_t n_inner) noexcept nogil:
