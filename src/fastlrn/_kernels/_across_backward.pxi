@@ -286,7 +286,8 @@ cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
             T = bwd_f32_tile_width(C, R, n_inner)
             if (xs_i == 1 and gs_i == 1 and <const void*>dx != <const void*>x
                     and <const void*>dx != <const void*>g):
-                Tr = bwd_ring_width(R, T, n_inner)
+                Tr = balance_width(bwd_ring_width(R, T, n_inner), n_inner, n_outer,
+                                   nthreads, T)
     B = Tr if Tr > 0 else T
     per_outer = (n_inner + B - 1) // B
     nblocks = n_outer * per_outer

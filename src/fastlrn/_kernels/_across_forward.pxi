@@ -53,17 +53,17 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
 cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx_t T,
                                  idx_t R, idx_t xs_c, idx_t xs_i, idx_t ys_c, idx_t ys_i,
                                  idx_t lo, idx_t hi, const Params* P,
-                                 float* xb, float* sq, float* vf, double* vd) noexcept nogil:
+                                 float* xb, float* vf, double* vd) noexcept nogil:
     """across_planar_tile for float32 data with the float tier on (enable_f32_series).
 
-    The same ring of rows, with squares in float; each output row is the
-    float window sum and series (f32_sum_series), then the elements outside
-    the float tier by their double window sum (f32_finish).
+    Each output row squares and sums its window's rows of values in one
+    pass with the series (f32_sumsq_series), then gives the elements
+    outside the float tier their double window sum (f32_finish). Values
+    are read from x, or (strided, in place) from a ring of R rows in xb.
     """
     cdef idx_t c, i, j, first, last, m, nxt = 0, inside
     cdef float* yrow
     cdef const float* xrow
-    cdef const float* srows[F32_SUM_TAPS]
     cdef const float* xrows[F32_SUM_TAPS]
     cdef bint keep = xs_i != 1 or <const void*>x == <const void*>y
     # When the tile's rows are whole planes lying end to end (w == xs_c) the
@@ -76,20 +76,20 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
             if pf and nxt + PREFETCH_ROWS < C:
                 prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(float))
             if keep:
-                load_row_f(x + nxt * xs_c, xs_i, w, xb + (nxt % R) * T, sq + (nxt % R) * T)
-            else:
-                square_row_f(x + nxt * xs_c, w, sq + (nxt % R) * T)
+                copy_row_f(x + nxt * xs_c, xs_i, w, xb + (nxt % R) * T)
             nxt += 1
         first = imax(0, c - lo)
         last = imin(C - 1, c + hi)
         m = last - first + 1
         for i in range(m):
-            srows[i] = sq + ((first + i) % R) * T
             xrows[i] = xb + ((first + i) % R) * T if keep else x + (first + i) * xs_c
         yrow = y + c * ys_c
         xrow = xb + (c % R) * T if keep else x + c * xs_c
-        inside = f32_sum_series(srows, m, xrow, yrow, ys_i, vf, w, &P.sf)
-        if inside < w and f32_finish(xrows, m, xrow, yrow, ys_i, vf, vd, w, P, inside):
+        inside = f32_sumsq_series(xrows, m, xrow, yrow, ys_i, vf, w, &P.sf)
+        if inside == w:
+            continue
+        f32_rows_sumsq(xrows, m, vf, w)
+        if f32_finish(xrows, m, xrow, yrow, ys_i, vf, vd, w, P, inside):
             for j in range(w):
                 if needs_fix(vd[j], P):
                     if needs_safe(vd[j], P):
@@ -113,8 +113,8 @@ cdef long double ring_sumsq(const floating* xb, idx_t T, idx_t R,
 cdef inline size_t planar_scratch_bytes(idx_t R, idx_t T, const floating* dtype_tag) noexcept nogil:
     """One block: sq (R*T doubles), v (T), comp (T), xb (R*T values).
 
-    The float tier carves the same block as vd (T doubles), squares (R*T
-    floats), vf (T floats), xb (R*T floats), which is smaller.
+    The float tier carves the same block as vd (T doubles), vf (T floats)
+    and xb (R*T floats), which is smaller.
     """
     return (R * T + 2 * T) * sizeof(double) + R * T * sizeof(floating)
 
@@ -124,12 +124,12 @@ cdef inline void planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
                              idx_t lo, idx_t hi, const Params* P, double* block) noexcept nogil:
     """One tile by the route the call takes, with its scratch carved from block."""
     cdef double* v
-    cdef float* sqf
+    cdef float* vf
     if floating is float:
         if P.f32s_ok:
-            sqf = <float*>(block + T)
+            vf = <float*>(block + T)
             across_planar_tile_f32(x, y, C, w, T, R, xs_c, xs_i, ys_c, ys_i, lo, hi, P,
-                                   sqf + R * T + T, sqf, sqf + R * T, block)
+                                   vf + T, vf, block)
             return
     v = block + R * T
     across_planar_tile(x, y, C, w, T, R, xs_c, xs_i, ys_c, ys_i, lo, hi, P,
@@ -146,6 +146,7 @@ cdef int across_planar(const floating* x, floating* y,
     if floating is float:
         if P.f32s_ok:
             T = f32_tile_width(R, n_inner)
+    T = balance_width(T, n_inner, n_outer, nthreads, 16)
     cdef idx_t per_outer = (n_inner + T - 1) // T
     cdef idx_t ntiles = n_outer * per_outer
     cdef idx_t tile, o, i0

@@ -431,13 +431,67 @@ cdef inline Py_ssize_t f32_sum_series(const float** p, Py_ssize_t m, const float
     the range's lower end is <= 0, so v <= hi is the test); the other
     elements get a meaningless value that f32_finish replaces.
     """
-    cdef Py_ssize_t i, j, j0, j1, inside = 0
-    cdef int cnt
-    cdef float hi = F.hi
-    cdef SeriesF S = F[0]
     # Two loops, not one: with five rows, v, x and y in one loop gcc gives up
     # vectorising (too many runtime alias checks).
     f32_rows_sum(p, m, v, n)
+    return f32_series_row(x, y, ys, v, n, F)
+
+
+cdef inline Py_ssize_t f32_sumsq_series(const float** p, Py_ssize_t m, const float* x, float* y,
+                                        Py_ssize_t ys, float* v, Py_ssize_t n,
+                                        const SeriesF* F) noexcept nogil:
+    """f32_sum_series from the values: the window sums of p[i][j]**2, squared in float.
+
+    The same bits as squaring the rows first (each square is rounded
+    alike). For five rows and contiguous y, one loop that keeps the sums in
+    registers: v is then not written (f32_rows_sumsq recomputes it for the
+    rare row that needs f32_finish).
+    """
+    cdef Py_ssize_t j, j0, j1, inside = 0
+    cdef int cnt
+    cdef float vv, hi = F.hi
+    cdef SeriesF S = F[0]
+    cdef const float* p0
+    cdef const float* p1
+    cdef const float* p2
+    cdef const float* p3
+    cdef const float* p4
+    if m != 5 or ys != 1:
+        f32_rows_sumsq(p, m, v, n)
+        return f32_series_row(x, y, ys, v, n, F)
+    p0, p1, p2, p3, p4 = p[0], p[1], p[2], p[3], p[4]
+    j0 = 0
+    while j0 < n:
+        j1 = j0 + F32_COUNT_CHUNK if n - j0 > F32_COUNT_CHUNK else n
+        cnt = 0
+        for j in range(j0, j1):
+            vv = ((((p0[j] * p0[j]) + (p1[j] * p1[j])) + (p2[j] * p2[j])) + (p3[j] * p3[j])) + (p4[j] * p4[j])
+            cnt += vv <= hi
+            y[j] = f32_series(x[j], vv, &S)
+        inside += cnt
+        j0 = j1
+    return inside
+
+
+cdef inline void f32_rows_sumsq(const float** p, Py_ssize_t m, float* v, Py_ssize_t n) noexcept nogil:
+    """v[j] = p[0][j]**2 + ... + p[m-1][j]**2 in float, in order."""
+    cdef Py_ssize_t i, j
+    cdef const float* p0 = p[0]
+    for j in range(n):
+        v[j] = p0[j] * p0[j]
+    for i in range(1, m):
+        p0 = p[i]
+        for j in range(n):
+            v[j] = v[j] + p0[j] * p0[j]
+
+
+cdef inline Py_ssize_t f32_series_row(const float* x, float* y, Py_ssize_t ys, const float* v,
+                                      Py_ssize_t n, const SeriesF* F) noexcept nogil:
+    """y[j*ys] = f32_series(x[j], v[j]); returns how many v[j] <= hi (in the tier)."""
+    cdef Py_ssize_t j, j0, j1, inside = 0
+    cdef int cnt
+    cdef float hi = F.hi
+    cdef SeriesF S = F[0]
     # The count in an int, as wide as a float lane (a 64-bit count costs
     # conversions per vector), over chunks short enough not to overflow it.
     j0 = 0

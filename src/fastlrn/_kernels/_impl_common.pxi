@@ -14,7 +14,8 @@ from cython cimport floating
 
 from fastlrn._kernels._common cimport (
     Params, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
-    finalize_row, enable_f32_series, f32_sum_series, f32_finish, enable_f32_backward, f32_rows_sum, f32_bwd_row,
+    finalize_row, enable_f32_series, f32_sum_series, f32_sumsq_series, f32_rows_sumsq, f32_finish,
+    enable_f32_backward, f32_rows_sum, f32_bwd_row,
     BWD_F32_TAPS,
     F32_SUM_TAPS, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
     line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX,
@@ -54,9 +55,27 @@ cdef idx_t tile_width(idx_t R, idx_t n_inner) noexcept nogil:
     return imin(t, imax(n_inner, 1))
 
 
+cdef idx_t balance_width(idx_t T, idx_t n_inner, idx_t n_outer, int nthreads,
+                         idx_t quantum) noexcept nogil:
+    """T, narrowed in steps of quantum until there are tiles enough for the threads.
+
+    Wide tiles sweep memory best, but with fewer tiles than threads some
+    threads idle (one image: W6). Aims at 4 tiles per thread where the
+    planes allow it; never below quantum, never wider than T.
+    """
+    cdef idx_t want = 4 * <idx_t>nthreads
+    cdef idx_t per, t
+    if nthreads <= 1 or n_outer * ((n_inner + T - 1) // T) >= want:
+        return T
+    per = (want + n_outer - 1) // n_outer          # tiles per plane wanted
+    t = (n_inner + per - 1) // per
+    t = (t + quantum - 1) // quantum * quantum
+    return imax(quantum, imin(T, t))
+
+
 cdef idx_t f32_tile_width(idx_t R, idx_t n_inner) noexcept nogil:
-    """tile_width for the float tier: R rows of float squares and values, vf and vd."""
-    cdef idx_t t = (F32_TILE_BYTES // (8 * R + 16)) // MIN_TILE * MIN_TILE
+    """tile_width for the float tier: R rows of values (in place, strided), vf and vd."""
+    cdef idx_t t = (F32_TILE_BYTES // (4 * R + 12)) // MIN_TILE * MIN_TILE
     t = imax(MIN_TILE, imin(F32_MAX_TILE, t))
     return imin(t, imax(n_inner, 1))
 
@@ -125,6 +144,17 @@ cdef inline void square_row_f(const float* src, idx_t w, float* sq) noexcept nog
     cdef idx_t j
     for j in range(w):
         sq[j] = src[j] * src[j]
+
+
+cdef inline void copy_row_f(const float* src, idx_t stride, idx_t w, float* dst) noexcept nogil:
+    """dst[j] = src[j*stride]."""
+    cdef idx_t j
+    if stride == 1:
+        for j in range(w):
+            dst[j] = src[j]
+    else:
+        for j in range(w):
+            dst[j] = src[j * stride]
 
 
 cdef inline void load_row_f(const float* src, idx_t stride, idx_t w,
