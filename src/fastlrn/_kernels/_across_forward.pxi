@@ -22,11 +22,14 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
     cdef const floating* xrow
     cdef int bad
     cdef bint keep = xs_i != 1 or <const void*>x == <const void*>y
+    # Whole planes lying end to end (w == xs_c) are one sequential sweep,
+    # which the hardware prefetcher follows best; in narrower tiles each
+    # channel row is its own memory stream, too many for it, so a row a few
+    # steps ahead is prefetched.
+    cdef bint pf = xs_i == 1 and w != xs_c
     for c in range(C):
         while nxt < C and nxt <= c + hi:
-            if xs_i == 1 and nxt + PREFETCH_ROWS < C:
-                # Each channel row is its own memory stream; too many for the
-                # hardware prefetcher, so ask for a row a few steps ahead.
+            if pf and nxt + PREFETCH_ROWS < C:
                 prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(floating))
             if keep:
                 load_row(x + nxt * xs_c, xs_i, w, xb + (nxt % R) * T, sq + (nxt % R) * T)
@@ -66,11 +69,7 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
     cdef const float* xrow
     cdef const float* xrows[F32_SUM_TAPS]
     cdef bint keep = xs_i != 1 or <const void*>x == <const void*>y
-    # When the tile's rows are whole planes lying end to end (w == xs_c) the
-    # tile is one sequential sweep over x and y, which the hardware
-    # prefetcher follows best (measured: software prefetch there is slower);
-    # narrower tiles, whose rows lie apart, prefetch rows ahead.
-    cdef bint pf = xs_i == 1 and w != xs_c
+    cdef bint pf = xs_i == 1 and w != xs_c     # as in across_planar_tile
     for c in range(C):
         while nxt < C and nxt <= c + hi:
             if pf and nxt + PREFETCH_ROWS < C:

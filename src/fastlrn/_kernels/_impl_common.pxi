@@ -24,17 +24,19 @@ from fastlrn._kernels._common cimport (
 ctypedef Py_ssize_t idx_t
 
 # Scratch per thread for one across-channel tile: a ring of rows of the tile
-# width in double (squares) and in the input type (values), kept near
-# TILE_BYTES so that it stays in L1/L2.
+# width in double (squares) and in the input type (values), about
+# TILE_BYTES, so that it stays in L2.
 cdef enum:
-    TILE_BYTES = 49152
-    F32_TILE_BYTES = 262144  # float tier: whole planes up to about 4600 positions (for 5 taps) fit
-    F32_MAX_TILE = 8192
+    # Across tiles: whole planes where they fit (about 3400 positions for
+    # float64 and 5 taps, 8192 for the float tier), which measured best (a
+    # sequential sweep; the ring of rows then lives in L2, not L1).
+    TILE_BYTES = 262144
+    F32_TILE_BYTES = 262144
     BWD_TILE_BYTES = 786432
     BWD_F32_TILE_BYTES = 786432
     BWD_RING_BYTES = 524288
     STRIP_BYTES = 4194304    # scratch per thread for one strip of a within-channel plane (= the kept block)
-    MAX_TILE = 1024
+    MAX_TILE = 8192
     MIN_TILE = 8
     MAXDIMS = 64      # NumPy's own limit on ndim
     PREFETCH_ROWS = 4 # how many channel rows ahead the planar kernel prefetches
@@ -76,14 +78,14 @@ cdef idx_t balance_width(idx_t T, idx_t n_inner, idx_t n_outer, int nthreads,
 cdef idx_t f32_tile_width(idx_t R, idx_t n_inner) noexcept nogil:
     """tile_width for the float tier: R rows of values (in place, strided), vf and vd."""
     cdef idx_t t = (F32_TILE_BYTES // (4 * R + 12)) // MIN_TILE * MIN_TILE
-    t = imax(MIN_TILE, imin(F32_MAX_TILE, t))
+    t = imax(MIN_TILE, imin(MAX_TILE, t))
     return imin(t, imax(n_inner, 1))
 
 
 cdef idx_t bwd_f32_tile_width(idx_t C, idx_t R, idx_t n_inner) noexcept nogil:
     """Inner positions per tile of the gradient's float tier: 4 C + R + 1 float rows in BWD_F32_TILE_BYTES."""
     cdef idx_t t = (BWD_F32_TILE_BYTES // (16 * C + 4 * R + 4)) // MIN_TILE * MIN_TILE
-    t = imax(MIN_TILE, imin(F32_MAX_TILE, t))
+    t = imax(MIN_TILE, imin(MAX_TILE, t))
     return imin(t, imax(n_inner, 1))
 
 
