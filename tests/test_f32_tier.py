@@ -204,3 +204,53 @@ def test_gradient_with_every_dy_tiny(rng):
     params = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
     got = fastlrn.lrn_backward(x, dy, **params)
     assert_backward_close(got, expected_backward(x, dy, **params), **params)
+
+
+# ---------------------------------------------------------------- within channel
+#
+# float32 within channel takes the float tier when each axis's window is at
+# most 16 long and the separable sum has at most 15 additions (5 x 5: 8).
+# A strip with an element outside the tier is redone by the double route and
+# its elements inside the tier get the float value again, so an element's
+# bits depend only on its own window.
+
+@pytest.mark.parametrize("shape, size", [((2, 3, 40, 37), 5), ((2, 3, 30), 7),
+                                         ((1, 2, 9, 10, 11), 3), ((2, 3, 40, 37), 4)])
+def test_within_float_tier_is_local(rng, shape, size):
+    x = rng.standard_normal(shape).astype(np.float32)
+    params = dict(size=size, alpha=1e-4, beta=0.75, k=2.0, region="within")
+    clean = fastlrn.lrn(x, **params)
+    assert_ulp(clean, expected(x, **params), **params)
+    spoiled = x.copy()
+    pos = tuple(n // 2 for n in shape)
+    spoiled[pos] = 1e4            # its windows leave the tier
+    got = fastlrn.lrn(spoiled, **params)
+    assert_ulp(got, expected(spoiled, **params), **params)
+    changed = got != clean
+    # only outputs whose window can hold pos: the same plane, at most size//2
+    # away along each axis (the window's exact ends for even sizes are
+    # SPEC's business; this bound holds for both)
+    r = size // 2
+    allowed = np.zeros(shape, bool)
+    sl = (pos[0], pos[1]) + tuple(slice(max(0, p - r), p + r + 1) for p in pos[2:])
+    allowed[sl] = True
+    assert changed[sl].any()
+    assert not (changed & ~allowed).any()
+
+
+def test_within_routes_agree_bit_for_bit(rng):
+    x = rng.standard_normal((2, 3, 40, 37)).astype(np.float32)
+    x[0, 1, 5, 5] = 300.0          # one strip of one plane leaves the tier
+    params = dict(size=5, alpha=1e-4, beta=0.75, k=2.0, region="within")
+    want = fastlrn.lrn(x, **params)
+    buf = x.copy()
+    fastlrn.lrn(buf, out=buf, **params)
+    np.testing.assert_array_equal(buf, want)
+    outf = np.empty(x.shape, np.float32, order="F")
+    fastlrn.lrn(x, out=outf, **params)
+    np.testing.assert_array_equal(outf, want)
+    wide = np.zeros((2, 3, 40, 74), np.float32)
+    wide[..., ::2] = x
+    np.testing.assert_array_equal(fastlrn.lrn(wide[..., ::2], **params), want)
+    for n in (1, 3):
+        np.testing.assert_array_equal(fastlrn.lrn(x, num_threads=n, **params), want)

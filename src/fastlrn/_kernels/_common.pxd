@@ -367,16 +367,19 @@ cdef inline void series_params(Params* P, bint is_float) noexcept nogil:
 
 
 cdef inline void enable_f32_series(Params* P, Py_ssize_t taps) noexcept nogil:
-    """Turn on the float low tier for float32 data, across, windows of <= F32_SUM_TAPS.
+    """Turn on the float low tier for float32 data (across: taps = the window's
+    channels; within: taps = 1 + the sum over axes of (window - 1), the float
+    additions in a separable box sum, each axis's window within F32_SUM_TAPS).
 
-    Per element: vf = the window's float squares summed in float in channel
+    Per element: vf = the window's float squares summed in float in a fixed
     order; where vf is in the low tier's range,
         y = fma(x, kh, x * (kh * c + kl)),  c = (1 + t)**-beta - 1 by the
         degree-4 series in float, t = (a/k) * vf,
     else the double formulas from the window sum in double (f32_finish).
-    Why float is enough here: the window is at most 16 squares, all >= 0, so
-    vf is within 16 * 2**-24 of the sum relatively (underflowed squares add
-    at most 16 * 2**-150 absolutely, times a/k <= 2**100); with |t| below
+    Why float is enough here: vf is at most 16 roundings of sums of squares,
+    all >= 0, so it is within 16 * 2**-24 of the sum relatively
+    (underflowed squares add at most 16**3 * 2**-150 absolutely, times
+    a/k <= 2**100); with |t| below
     the tier's tmax (<= 2**-6) that moves t by < 2**-26 and y by < beta *
     2**-26 relatively. c is about beta*t, so its float rounding is below
     2**-24 * |c| <= 2**-30 of y; x * kh is exact inside the fma, so y is

@@ -15,7 +15,7 @@ from cython cimport floating
 from fastlrn._kernels._common cimport (
     Params, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
     finalize_row, enable_f32_series, f32_sum_series, f32_sumsq_series, f32_rows_sumsq, f32_finish,
-    enable_f32_backward, f32_rows_sum, f32_bwd_row,
+    f32_series_row, f32_series, enable_f32_backward, f32_rows_sum, f32_bwd_row,
     BWD_F32_TAPS,
     F32_SUM_TAPS, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
     line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX,
@@ -308,6 +308,57 @@ cdef double* box_sum(double* A, double* tmp, double* pad, double* comp,
         t = src
         src = dst
         dst = t
+        B = B * n_ax
+    return src
+
+
+cdef float* box_sum_f(float* A, float* tmp, float* pad, const Plane* G,
+                      const idx_t* lo, const idx_t* hi) noexcept nogil:
+    """box_sum in float (the float tier): the same passes and order, no compensation.
+
+    Every axis's window must be at most F32_SUM_TAPS long.
+    """
+    cdef int d = G.d, ax
+    cdef idx_t L = G.shape[d - 1]
+    cdef idx_t nrows = G.size // L
+    cdef idx_t r, o, i, B, nblk, n_ax, m, t, first
+    cdef float* arow
+    cdef float* src = A
+    cdef float* dst = tmp
+    cdef float* sw
+    cdef const float* rows[F32_SUM_TAPS]
+    m = lo[d - 1] + hi[d - 1] + 1
+    memset(pad, 0, (L + m - 1) * sizeof(float))
+    for t in range(m):
+        rows[t] = pad + t
+    for r in range(nrows):
+        arow = A + r * L
+        memcpy(pad + lo[d - 1], arow, L * sizeof(float))
+        f32_rows_sum(rows, m, arow, L)
+    B = L
+    for ax in range(d - 2, -1, -1):
+        n_ax = G.shape[ax]
+        nblk = G.size // (n_ax * B)
+        for o in range(nblk):
+            i = 0
+            while i < n_ax:
+                if i >= lo[ax] and i + hi[ax] < n_ax:
+                    # rows whose window is not clipped: all at once, as one long row
+                    m = lo[ax] + hi[ax] + 1
+                    for t in range(m):
+                        rows[t] = src + (o * n_ax + i - lo[ax] + t) * B
+                    f32_rows_sum(rows, m, dst + (o * n_ax + i) * B, (n_ax - hi[ax] - i) * B)
+                    i = n_ax - hi[ax]
+                    continue
+                first = imax(0, i - lo[ax])
+                m = imin(n_ax - 1, i + hi[ax]) - first + 1
+                for t in range(m):
+                    rows[t] = src + (o * n_ax + first + t) * B
+                f32_rows_sum(rows, m, dst + (o * n_ax + i) * B, B)
+                i += 1
+        sw = src
+        src = dst
+        dst = sw
         B = B * n_ax
     return src
 

@@ -9,8 +9,12 @@
 
 cdef void within_plane(const floating* x, floating* y, const Plane* G, const Params* P,
                        floating* xp, double* A, double* tmp, double* pad,
-                       double* comp, idx_t first, idx_t last) noexcept nogil:
-    """One plane (or strip, see plan_strips); writes the rows [first, last) of its first axis."""
+                       double* comp, idx_t first, idx_t last, bint gathered) noexcept nogil:
+    """One plane (or strip, see plan_strips); writes the rows [first, last) of its first axis.
+
+    gathered: xp already holds the plane's values (x may since have been
+    overwritten, in place).
+    """
     cdef int d = G.d, ax
     cdef idx_t L = G.shape[d - 1]
     cdef idx_t nrows = G.size // L
@@ -28,7 +32,9 @@ cdef void within_plane(const floating* x, floating* y, const Plane* G, const Par
         src = x + row_offset(G, r, G.xs)
         xrow = xp + r * L
         arow = A + r * L
-        if xs_l == 1:
+        if gathered:
+            pass
+        elif xs_l == 1:
             for j in range(L):
                 xrow[j] = src[j]
         else:
@@ -53,6 +59,71 @@ cdef void within_plane(const floating* x, floating* y, const Plane* G, const Par
                       0, L, G, P, r * L)
 
 
+cdef void within_plane_f32(const float* x, float* y, const Plane* G, const Params* P,
+                           float* xp, double* A, double* tmp, double* pad, float* Af,
+                           float* tmpf, float* padf, idx_t first, idx_t last) noexcept nogil:
+    """within_plane for float32 data with the float tier on (enable_f32_series).
+
+    Box sums of the float squares in float (box_sum_f) and the series in
+    float for the output rows; if some element's sum is outside the float
+    tier, the strip is done again by the double route (within_plane) and
+    the elements inside the tier get the float tier's value again: each
+    element's formula is the one its own float sum selects.
+    """
+    cdef int d = G.d
+    cdef idx_t L = G.shape[d - 1]
+    cdef idx_t nrows = G.size // L
+    cdef idx_t rps = nrows // G.shape[0]
+    cdef idx_t r, j, r0, r1, j0, j1, inside = 0
+    cdef const float* src
+    cdef float* xrow
+    cdef float* arow
+    cdef float* S
+    cdef float* yrow
+    cdef float hi = P.sf.hi
+    cdef idx_t xs_l = G.xs[d - 1], ys_l = G.ys[d - 1]
+    if d == 2 and xs_l == 1 and G.xs[0] == L:
+        # a contiguous strip: one loop over all of it
+        for j in range(G.size):
+            xp[j] = x[j]
+            Af[j] = x[j] * x[j]
+    else:
+        for r in range(nrows):
+            src = x + row_offset(G, r, G.xs)
+            xrow = xp + r * L
+            arow = Af + r * L
+            if xs_l == 1:
+                for j in range(L):
+                    xrow[j] = src[j]
+            else:
+                for j in range(L):
+                    xrow[j] = src[j * xs_l]
+            for j in range(L):
+                arow[j] = xrow[j] * xrow[j]
+    S = box_sum_f(Af, tmpf, padf, G, G.lo, G.hi)
+    # the output: rows [r0, r1), elements [j0, j1) of each (d = 1: the
+    # strip's output segment of the one line)
+    if d == 1:
+        r0, r1, j0, j1 = 0, 1, first, last
+    else:
+        r0, r1, j0, j1 = first * rps, last * rps, 0, L
+    if d == 2 and ys_l == 1 and G.ys[0] == L:
+        # contiguous output rows: the output rows of the strip as one span
+        inside = f32_series_row(xp + r0 * L, y + r0 * L, 1, S + r0 * L, (r1 - r0) * L, &P.sf)
+    else:
+        for r in range(r0, r1):
+            inside += f32_series_row(xp + r * L + j0, y + row_offset(G, r, G.ys) + j0 * ys_l,
+                                     ys_l, S + r * L + j0, j1 - j0, &P.sf)
+    if inside == (r1 - r0) * (j1 - j0):
+        return
+    within_plane(x, y, G, P, xp, A, tmp, pad, NULL, first, last, True)
+    for r in range(r0, r1):
+        yrow = y + row_offset(G, r, G.ys)
+        for j in range(j0, j1):
+            if S[r * L + j] <= hi:
+                yrow[j * ys_l] = f32_series(xp[r * L + j], S[r * L + j], &P.sf)
+
+
 cdef inline void finalize_span(const floating* xplane, const floating* xrow, floating* yrow,
                                idx_t ys, const double* v, idx_t j0, idx_t j1,
                                const Plane* G, const Params* P, idx_t flat0) noexcept nogil:
@@ -73,12 +144,24 @@ cdef inline void finalize_span(const floating* xplane, const floating* xrow, flo
 cdef void within_strip(const floating* x, floating* y, const Plane* G, const Strips* S,
                        idx_t st, const Params* P, floating* xp, double* A, double* tmp,
                        double* pad, double* comp) noexcept nogil:
-    """Strip st of one plane (x, y at the plane's origin); locals per call, so per thread."""
+    """Strip st of one plane (x, y at the plane's origin); locals per call, so per thread.
+
+    The float tier carves its buffers (two strips and a padded line of
+    floats) after xp (see within).
+    """
     cdef Plane Gs
     cdef idx_t first, last
     cdef idx_t a0 = strip_plane(G, S, st, &Gs, &first, &last)
+    cdef float* Af
+    cdef idx_t n = S.max_size
+    if floating is float:
+        if P.f32s_ok:
+            Af = xp + n
+            within_plane_f32(x + a0 * G.xs[0], y + a0 * G.ys[0], &Gs, P, xp, A, tmp, pad,
+                             Af, Af + n, Af + 2 * n, first, last)
+            return
     within_plane(x + a0 * G.xs[0], y + a0 * G.ys[0], &Gs, P, xp, A, tmp, pad, comp,
-                 first, last)
+                 first, last, False)
 
 
 cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
@@ -86,8 +169,11 @@ cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
                 const Plane* G, Params P, int nthreads) noexcept nogil:
     cdef idx_t L = G.shape[G.d - 1]
     cdef idx_t padlen = L + G.lo[G.d - 1] + G.hi[G.d - 1]
-    cdef Strips S = plan_strips(G, G.lo[0], G.hi[0], 3 * sizeof(double) + sizeof(floating),
-                                padlen * sizeof(double))
+    # per element: A, tmp, comp (doubles), xp (a value); the float tier adds
+    # two floats per element and a padded line of floats (within_strip)
+    cdef idx_t f32 = 2 * sizeof(float) if (floating is float and P.f32s_ok) else 0
+    cdef Strips S = plan_strips(G, G.lo[0], G.hi[0], 3 * sizeof(double) + sizeof(floating) + f32,
+                                padlen * (sizeof(double) + f32 // 2))
     cdef idx_t nitems = P1 * P2 * S.n
     cdef idx_t item, pl, p1, p2
     cdef idx_t n = S.max_size
@@ -99,8 +185,10 @@ cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
     cdef int failed = 0
     cdef int* fail = &failed
     with parallel(num_threads=nthreads):
-        # one block: A, tmp, comp (strip doubles each), pad (padlen), xp (strip values)
-        A = <double*>scratch_get((3 * n + padlen) * sizeof(double) + n * sizeof(floating))
+        # one block: A, tmp, comp (strip doubles each), pad (padlen), xp (strip
+        # values); the float tier: Af, tmpf (strip floats each), padf (padlen floats)
+        A = <double*>scratch_get((3 * n + padlen) * sizeof(double) + n * sizeof(floating)
+                                 + (2 * n + padlen) * (f32 // 2))
         if A == NULL:
             fail[0] = 1
         else:
@@ -130,6 +218,15 @@ def within_forward(bint is_double, size_t xaddr, size_t yaddr,
     cdef int failed
     cdef double taps = fill_plane(&G, shape, xstrides, ystrides, los, his)
     cdef Params P = make_params(a, beta, k, taps, not is_double)
+    cdef idx_t ax, adds = 1
+    if not is_double:
+        # the float tier: each axis's window within F32_SUM_TAPS, and as many
+        # float roundings in a sum as a window of F32_SUM_TAPS channels has
+        for ax in range(G.d):
+            adds += G.lo[ax] + G.hi[ax]
+            if G.lo[ax] + G.hi[ax] + 1 > F32_SUM_TAPS:
+                adds = F32_SUM_TAPS + 1
+        enable_f32_series(&P, adds)
     with nogil:
         if is_double:
             failed = within[double](<const double*>xaddr, <double*>yaddr, P1, P2,
