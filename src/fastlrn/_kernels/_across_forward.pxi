@@ -7,7 +7,8 @@
 cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, idx_t T,
                              idx_t R, idx_t xs_c, idx_t xs_i, idx_t ys_c, idx_t ys_i,
                              idx_t lo, idx_t hi, const Params* P,
-                             floating* xb, double* sq, double* v, double* comp) noexcept nogil:
+                             floating* xb, double* sq, double* v, double* comp,
+                             double* vp) noexcept nogil:
     """One tile: rows are loaded into a ring of R slots just before first use.
 
     Channel ch lives in slot ch % R (R = taps, or C when the window covers
@@ -40,8 +41,17 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
         last = imin(C - 1, c + hi)
         yrow = y + c * ys_c
         xrow = xb + (c % R) * T if keep else x + c * xs_c
-        rows_window_sum(sq, T, R, v, w, first, last, comp)
-        bad = finalize_row(xrow, yrow, ys_i, v, w, P)
+        if comp != NULL and P.poly1_ok:
+            # compensated sums only for rows that leave the low tier
+            rows_window_sum(sq, T, R, v, w, first, last, NULL)
+            if plain_low_row(xrow, yrow, ys_i, v, w, P) == w:
+                continue
+            memcpy(vp, v, w * sizeof(double))
+            rows_window_sum(sq, T, R, v, w, first, last, comp)
+            bad = finish_after_plain(xrow, yrow, ys_i, vp, v, w, P)
+        else:
+            rows_window_sum(sq, T, R, v, w, first, last, comp)
+            bad = finalize_row(xrow, yrow, ys_i, v, w, P)
         if bad:
             for j in range(w):
                 if needs_fix(v[j], P):
@@ -110,12 +120,12 @@ cdef long double ring_sumsq(const floating* xb, idx_t T, idx_t R,
 
 
 cdef inline size_t planar_scratch_bytes(idx_t R, idx_t T, const floating* dtype_tag) noexcept nogil:
-    """One block: sq (R*T doubles), v (T), comp (T), xb (R*T values).
+    """One block: sq (R*T doubles), v (T), comp (T), vp (T), xb (R*T values).
 
     The float tier carves the same block as vd (T doubles), vf (T floats)
     and xb (R*T floats), which is smaller.
     """
-    return (R * T + 2 * T) * sizeof(double) + R * T * sizeof(floating)
+    return (R * T + 3 * T) * sizeof(double) + R * T * sizeof(floating)
 
 
 cdef inline void planar_tile(const floating* x, floating* y, idx_t C, idx_t w, idx_t T,
@@ -132,7 +142,8 @@ cdef inline void planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
             return
     v = block + R * T
     across_planar_tile(x, y, C, w, T, R, xs_c, xs_i, ys_c, ys_i, lo, hi, P,
-                       <floating*>(v + 2 * T), block, v, v + T if P.compensated else NULL)
+                       <floating*>(v + 3 * T), block, v, v + T if P.compensated else NULL,
+                       v + 2 * T)
 
 
 cdef int across_planar(const floating* x, floating* y,
@@ -173,7 +184,8 @@ cdef int across_planar(const floating* x, floating* y,
 
 cdef void across_line(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t ys_c,
                       idx_t lo, idx_t hi, const Params* P,
-                      floating* xl, double* pad, double* v, double* comp) noexcept nogil:
+                      floating* xl, double* pad, double* v, double* comp,
+                      double* vp) noexcept nogil:
     """One position's channels; values read from x itself unless strided or in place."""
     cdef idx_t c
     cdef double t
@@ -186,8 +198,19 @@ cdef void across_line(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t
     for c in range(C):
         t = xv[c]
         mid[c] = t * t
-    line_window_sum(pad, v, C, lo + hi + 1, comp)
-    if finalize_row(xv, y, ys_c, v, C, P):
+    cdef int bad
+    if comp != NULL and P.poly1_ok:
+        # compensated sums only for lines that leave the low tier (as across_planar_tile)
+        line_window_sum(pad, v, C, lo + hi + 1, NULL)
+        if plain_low_row(xv, y, ys_c, v, C, P) == C:
+            return
+        memcpy(vp, v, C * sizeof(double))
+        line_window_sum(pad, v, C, lo + hi + 1, comp)
+        bad = finish_after_plain(xv, y, ys_c, vp, v, C, P)
+    else:
+        line_window_sum(pad, v, C, lo + hi + 1, comp)
+        bad = finalize_row(xv, y, ys_c, v, C, P)
+    if bad:
         for c in range(C):
             if needs_fix(v[c], P):
                 if needs_safe(v[c], P):
@@ -245,8 +268,8 @@ cdef inline void line_task(const floating* x, floating* y, idx_t C, idx_t xs_c, 
                            idx_t lo, idx_t hi, const Params* P, double* block) noexcept nogil:
     """One line by the route the call takes, with its scratch carved from block.
 
-    block (4C+lo+hi doubles): pad (C+lo+hi doubles, zero outside
-    pad[lo:lo+C]), v (C), comp (C), xl (C values); the float tier carves it
+    block (5C+lo+hi doubles): pad (C+lo+hi doubles, zero outside
+    pad[lo:lo+C]), v (C), comp (C), vp (C), xl (C values); the float tier carves it
     as vd (C doubles), then xpad and spad (C+lo+hi floats each, zero outside
     the middle C), vf (C floats).
     """
@@ -258,8 +281,8 @@ cdef inline void line_task(const floating* x, floating* y, idx_t C, idx_t xs_c, 
             across_line_f32(x, y, C, xs_c, ys_c, lo, hi, P, xpad, xpad + L, xpad + 2 * L,
                             block)
             return
-    across_line(x, y, C, xs_c, ys_c, lo, hi, P, <floating*>(block + L + 2 * C), block,
-                block + L, block + L + C if P.compensated else NULL)
+    across_line(x, y, C, xs_c, ys_c, lo, hi, P, <floating*>(block + L + 3 * C), block,
+                block + L, block + L + C if P.compensated else NULL, block + L + 2 * C)
 
 
 cdef int across_lines(const floating* x, floating* y,
@@ -273,7 +296,7 @@ cdef int across_lines(const floating* x, floating* y,
     cdef int failed = 0
     cdef int* fail = &failed
     with parallel(num_threads=nthreads):
-        pad = <double*>scratch_get((4 * C + lo + hi) * sizeof(double))
+        pad = <double*>scratch_get((5 * C + lo + hi) * sizeof(double))
         if pad == NULL:
             fail[0] = 1
         else:

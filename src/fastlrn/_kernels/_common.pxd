@@ -690,6 +690,40 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
     return general_row(x, y, ys, v, n, P)
 
 
+cdef inline Py_ssize_t plain_low_row(const floating* x, floating* y, Py_ssize_t ys,
+                                     const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
+    """float64 data, compensated sums: first the low series tier from the plain sums.
+
+    Where a window's plain double sum (uncompensated, in the same order) is
+    in the low tier, |t| is small, so the plain sum's few ulps move y by far
+    less than an ulp: the element takes the low series with it, and the
+    compensated sum is formed only for the rows that need it
+    (finish_after_plain). Returns how many plain sums are in the tier.
+    """
+    cdef Series S = P.ser
+    return series_row(x, y, ys, v, n, P, &S, True)
+
+
+cdef inline int finish_after_plain(const floating* x, floating* y, Py_ssize_t ys,
+                                   const double* vp, double* v, Py_ssize_t n,
+                                   const Params* P) noexcept nogil:
+    """The row after plain_low_row left some element: v holds the compensated sums now.
+
+    Every element by its compensated sum (finalize_row), then the elements
+    whose plain sum vp is in the low tier get the low series from it again
+    (and v[j] = vp[j], for the caller's needs_fix check). Nonzero if some
+    element needs_fix.
+    """
+    cdef Py_ssize_t j
+    cdef int bad = finalize_row(x, y, ys, v, n, P)
+    cdef Series S = P.ser
+    for j in range(n):
+        if vp[j] >= P.vlo_p1 and vp[j] <= P.vhi_p1:
+            v[j] = vp[j]
+            y[j * ys] = <floating>series_low(x, x[j], vp[j], &S)
+    return bad
+
+
 cdef inline int finish_after_low(const floating* x, floating* y, Py_ssize_t ys,
                                  const double* v, Py_ssize_t n, const Params* P,
                                  Py_ssize_t inside) noexcept nogil:
