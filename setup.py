@@ -42,6 +42,8 @@ CYTHON_DIRECTIVES = {
     "embedsignature": True,
 }
 
+ALIAS_CHECKS_FLAG = "--param=vect-max-version-for-alias-checks=40"
+
 OPENMP_PROBE = r"""
 #include <omp.h>
 #include <stdio.h>
@@ -187,6 +189,18 @@ class BuildExt(build_ext):
             candidates.insert(0, (["-Xpreprocessor", "-fopenmp"], ["-lomp"], inc, lib))
         return candidates
 
+    def _accepts(self, flag):
+        """Whether the compiler compiles a trivial file with `flag`, without a warning about it."""
+        with tempfile.TemporaryDirectory(prefix="fastlrn-flag-") as tmp:
+            src = Path(tmp, "flag.c")
+            src.write_text("int fastlrn_flag_probe(void) { return 0; }\n")
+            try:
+                self.compiler.compile([str(src)], output_dir=tmp,
+                                      extra_postargs=[flag, "-Werror"])
+            except Exception:  # CompileError: unknown option
+                return False
+        return True
+
     def _try_openmp(self, compile_args, link_args, include_dirs, library_dirs):
         """Compile and link the probe; True when both succeed."""
         with tempfile.TemporaryDirectory(prefix="fastlrn-omp-") as tmp:
@@ -260,6 +274,12 @@ class BuildExt(build_ext):
             compile_args, link_args = ["-O3", "-fno-math-errno", "-ffp-contract=off"], []
             if native:
                 compile_args.append("-march=native")
+            # gcc vectorises a loop over rows it cannot prove apart only with
+            # one runtime overlap check per pair of them, and gives up beyond
+            # 10 checks: the gradient's five-row loop needs 13. Where the
+            # compiler takes the option (gcc; clang has no such limit).
+            if self._accepts(ALIAS_CHECKS_FLAG):
+                compile_args.append(ALIAS_CHECKS_FLAG)
         if native and family == "msvc":
             _log("FASTLRN_NATIVE=1 has no effect with MSVC")
 

@@ -189,16 +189,16 @@ cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
                               idx_t C, idx_t w, idx_t T,
                               idx_t xs_c, idx_t gs_c, idx_t ys_c, idx_t ys_i,
                               idx_t lo, idx_t hi, idx_t R, const Params* P,
-                              float* sq, float* pr, float* wr, float* v) noexcept nogil:
+                              float* pr, float* wr, float* v) noexcept nogil:
     """The float tier in one pass over a block (x, dy contiguous along it, dx neither).
 
-    Rings of R rows of squares, p and w: row r's p and w once squares up to
-    r + hi are in, output row c = r - lo once w up to c + lo is in. The
+    Rings of R rows of p and w: row r's p and w from the rows of x up to
+    r + hi, output row c = r - lo once w up to c + lo is in. The
     same arithmetic as across_bwd_tile_f32, in L2-sized rings instead of
     all C rows. False as soon as a row leaves the tier (dx then partly
     written: the caller redoes the block).
     """
-    cdef idx_t r, c, i, j, m, first, last, nxt = 0
+    cdef idx_t r, c, i, j, m, first, last
     cdef const float* rows[BWD_F32_TAPS]
     cdef float c2ab = P.bf.c2ab
     cdef const float* xrow
@@ -213,22 +213,27 @@ cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
     # whole planes lying end to end (w == xs_c, gs_c) are sequential sweeps
     # that the hardware prefetcher follows; narrower blocks prefetch rows
     cdef bint pf = w != xs_c or w != gs_c
+    cdef bint ok
     for r in range(C + lo):
         if r < C:
-            while nxt < C and nxt <= r + hi:
-                if pf and nxt + PREFETCH_ROWS < C:
-                    prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(float))
-                    prefetch_row(g + (nxt + PREFETCH_ROWS) * gs_c, w * sizeof(float))
-                square_row_f(x + nxt * xs_c, w, sq + (nxt % R) * T)
-                nxt += 1
+            if pf and r + hi + PREFETCH_ROWS < C:
+                prefetch_row(x + (r + hi + PREFETCH_ROWS) * xs_c, w * sizeof(float))
+                prefetch_row(g + (r + hi + PREFETCH_ROWS) * gs_c, w * sizeof(float))
             first = imax(0, r - lo)
             last = imin(C - 1, r + hi)
             m = last - first + 1
+            # the window's squares summed from the rows of x (the same bits
+            # as summing squared rows)
             for i in range(m):
-                rows[i] = sq + ((first + i) % R) * T
-            f32_rows_sum(rows, m, v, w)
-            if not f32_bwd_row(x + r * xs_c, g + r * gs_c, v, pr + (r % R) * T,
-                               wr + (r % R) * T, w, &P.bf):
+                rows[i] = x + (first + i) * xs_c
+            if m == 5:
+                ok = f32_bwd_row5(rows, x + r * xs_c, g + r * gs_c, pr + (r % R) * T,
+                                  wr + (r % R) * T, w, &P.bf)
+            else:
+                f32_rows_sumsq(rows, m, v, w)
+                ok = f32_bwd_row(x + r * xs_c, g + r * gs_c, v, pr + (r % R) * T,
+                                 wr + (r % R) * T, w, &P.bf)
+            if not ok:
                 return False
         c = r - lo
         if c < 0:
@@ -293,12 +298,12 @@ cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
     nblocks = n_outer * per_outer
     # one block: the double route's sq, pb, wb (C*Td doubles each), v, comp
     # (Td each), xb, gb (C*Td values each); the float tier's xb, gb, pb, wb
-    # (C*T floats each), sq (R*T), v (T); the rings' sq, p, w (R*Tr floats
+    # (C*T floats each), sq (R*T), v (T); the rings' p, w (R*Tr floats
     # each) and v (Tr)
     nbytes = (3 * C * Td + 2 * Td) * sizeof(double) + 2 * C * Td * sizeof(floating)
     if floating is float:
         if P.f32b_ok:
-            nbytes += (4 * C * T + R * T + T + 3 * R * Tr + Tr) * sizeof(float)
+            nbytes += (4 * C * T + R * T + T + 2 * R * Tr + Tr) * sizeof(float)
     with parallel(num_threads=nthreads):
         block = <double*>scratch_get(nbytes)
         if block == NULL:
@@ -327,7 +332,7 @@ cdef int bwd_planar_block(const floating* x, const floating* g, floating* dx,
         if Tr > 0:
             rb = <float*>(<floating*>(block + 3 * C * Td + 2 * Td) + 2 * C * Td) + 4 * C * T + R * T + T
             if across_bwd_ring_f32(x, g, dx, C, w, Tr, xs_c, gs_c, ys_c, ys_i, lo, hi, R, P,
-                                   rb, rb + R * Tr, rb + 2 * R * Tr, rb + 3 * R * Tr):
+                                   rb, rb + R * Tr, rb + 2 * R * Tr):
                 return 0
     j0 = 0
     while j0 < w:

@@ -222,38 +222,27 @@ cdef void across_line(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t
 
 cdef void across_line_f32(const float* x, float* y, idx_t C, idx_t xs_c, idx_t ys_c,
                           idx_t lo, idx_t hi, const Params* P,
-                          float* xpad, float* spad, float* vf, double* vd) noexcept nogil:
+                          float* xpad, float* vf, double* vd) noexcept nogil:
     """across_line for float32 data with the float tier on (enable_f32_series).
 
-    spad and xpad are zero-padded lines (lo zeros, C values, hi zeros) of
-    squares and values: adding the zeros is exact, so the sums are those of
-    the planar kernel bit for bit. The values are copied into xpad only when
-    x is strided or is the output, or when some element leaves the float tier.
+    xpad is a zero-padded line (lo zeros, C values, hi zeros): the window
+    of channel c is xpad[c:c + taps], and adding the zeros' squares is
+    exact, so the sums are those of the planar kernel bit for bit.
     """
     cdef idx_t c, i, taps = lo + hi + 1, inside
-    cdef float t
-    cdef const float* xv = x
-    cdef bint filled = xs_c != 1 or <const void*>x == <const void*>y
+    cdef const float* xv = xpad + lo
     cdef const float* rows[F32_SUM_TAPS]
-    if filled:
-        for c in range(C):
-            t = x[c * xs_c]
-            xpad[lo + c] = t
-            spad[lo + c] = t * t
-        xv = xpad + lo
+    if xs_c == 1:
+        memcpy(xpad + lo, x, C * sizeof(float))
     else:
         for c in range(C):
-            spad[lo + c] = x[c] * x[c]
-    for i in range(taps):
-        rows[i] = spad + i
-    inside = f32_sum_series(rows, taps, xv, y, ys_c, vf, C, &P.sf)
-    if inside == C:
-        return
-    if not filled:
-        for c in range(C):
-            xpad[lo + c] = x[c]
+            xpad[lo + c] = x[c * xs_c]
     for i in range(taps):
         rows[i] = xpad + i
+    inside = f32_sumsq_series(rows, taps, xv, y, ys_c, vf, C, &P.sf)
+    if inside == C:
+        return
+    f32_rows_sumsq(rows, taps, vf, C)
     if f32_finish(rows, taps, xv, y, ys_c, vf, vd, C, P, inside):
         for c in range(C):
             if needs_fix(vd[c], P):
@@ -270,16 +259,15 @@ cdef inline void line_task(const floating* x, floating* y, idx_t C, idx_t xs_c, 
 
     block (5C+lo+hi doubles): pad (C+lo+hi doubles, zero outside
     pad[lo:lo+C]), v (C), comp (C), vp (C), xl (C values); the float tier carves it
-    as vd (C doubles), then xpad and spad (C+lo+hi floats each, zero outside
-    the middle C), vf (C floats).
+    as vd (C doubles), then xpad (C+lo+hi floats, zero outside the middle
+    C), vf (C floats).
     """
     cdef idx_t L = C + lo + hi
     cdef float* xpad
     if floating is float:
         if P.f32s_ok:
             xpad = <float*>(block + C)
-            across_line_f32(x, y, C, xs_c, ys_c, lo, hi, P, xpad, xpad + L, xpad + 2 * L,
-                            block)
+            across_line_f32(x, y, C, xs_c, ys_c, lo, hi, P, xpad, xpad + L, block)
             return
     across_line(x, y, C, xs_c, ys_c, lo, hi, P, <floating*>(block + L + 3 * C), block,
                 block + L, block + L + C if P.compensated else NULL, block + L + 2 * C)

@@ -629,6 +629,34 @@ cdef inline void f32_rows_sum(const float** p, Py_ssize_t m, float* v, Py_ssize_
             v[j] = v[j] + p1[j]
 
 
+cdef inline bint f32_bwd_row5(const float** xr, const float* x, const float* g, float* pw,
+                              float* ww, Py_ssize_t n, const SeriesB* B) noexcept nogil:
+    """f32_bwd_row with the window sum formed from the five rows of values xr in the loop.
+
+    The same bits as summing the rows' float squares first (f32_rows_sum
+    of squared rows).
+    """
+    cdef Py_ssize_t j
+    cdef int cnt = 0
+    cdef float t, c, q, ag, vv
+    cdef SeriesB S = B[0]
+    cdef const float* p0 = xr[0]
+    cdef const float* p1 = xr[1]
+    cdef const float* p2 = xr[2]
+    cdef const float* p3 = xr[3]
+    cdef const float* p4 = xr[4]
+    for j in range(n):
+        vv = ((((p0[j] * p0[j]) + (p1[j] * p1[j])) + (p2[j] * p2[j])) + (p3[j] * p3[j])) + (p4[j] * p4[j])
+        ag = fabsf(g[j])
+        cnt += (vv <= S.hi) & (ag <= S.ghi) & ((ag >= S.glo) | (ag == 0.0))
+        t = S.ts * vv
+        c = (((S.c4 * t + S.c3) * t + S.c2) * t + S.c1) * t
+        q = S.kb + S.kb * c
+        pw[j] = q * (S.k + S.a * vv)
+        ww[j] = (g[j] * x[j]) * q
+    return cnt == n
+
+
 cdef inline bint f32_bwd_row(const float* x, const float* g, const float* v, float* pw,
                              float* ww, Py_ssize_t n, const SeriesB* B) noexcept nogil:
     """p = s**-beta and w = g x s**-(beta+1) for one row, in float; False if the row leaves the tier.

@@ -15,7 +15,7 @@ from cython cimport floating
 from fastlrn._kernels._common cimport (
     Params, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
     finalize_row, enable_f32_series, f32_sum_series, f32_sumsq_series, f32_rows_sumsq, f32_finish,
-    f32_series_row, f32_series, plain_low_row, finish_after_plain, enable_f32_backward, f32_rows_sum, f32_bwd_row,
+    f32_series_row, f32_series, plain_low_row, finish_after_plain, enable_f32_backward, f32_rows_sum, f32_bwd_row, f32_bwd_row5,
     BWD_F32_TAPS,
     F32_SUM_TAPS, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
     line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX,
@@ -90,13 +90,13 @@ cdef idx_t bwd_f32_tile_width(idx_t C, idx_t R, idx_t n_inner) noexcept nogil:
 
 
 cdef idx_t bwd_ring_width(idx_t R, idx_t T, idx_t n_inner) noexcept nogil:
-    """Columns per block of the gradient's rings (3 R + 1 float rows in BWD_RING_BYTES).
+    """Columns per block of the gradient's rings (2 R + 1 float rows in BWD_RING_BYTES).
 
     Whole planes where they fit (a block is then one sequential sweep),
     else a whole number of float-tier tiles T, so that the tiles a failed
     block falls back to are the tiles of the other routes.
     """
-    cdef idx_t per_col = (3 * R + 1) * 4
+    cdef idx_t per_col = (2 * R + 1) * 4
     if n_inner * per_col <= BWD_RING_BYTES:
         return imax(n_inner, 1)
     return imax(1, BWD_RING_BYTES // per_col // T) * T
