@@ -108,7 +108,7 @@ cdef enum:
     POLY1_F64 = 6
     POLY_MAX = 12
     F32_SUM_TAPS = 16  # float32 across: window sums in float for windows up to this many channels
-    F32_COUNT_CHUNK = 1 << 30   # f32_sum_series counts in an int per chunk of this many
+    F32_COUNT_CHUNK = 1 << 30   # f32_series_row counts in an int per chunk of this many
     BWD_F32_TAPS = 8   # the gradient's float tier: windows up to this many channels
 
 # How s**-beta is evaluated; chosen once per call from beta.
@@ -366,6 +366,23 @@ cdef inline void series_params(Params* P, bint is_float) noexcept nogil:
         P.poly1_ok = 1
 
 
+cdef inline bint float_range(double lo, double hi, float* flo, float* fhi) noexcept nogil:
+    """[lo, hi] rounded inward to floats, finite (inf sums fall outside).
+
+    True if it holds 0: window sums are >= 0 (or NaN), so the float tiers'
+    rows test v <= fhi alone.
+    """
+    lo = fmax(lo, -<double>FLT_MAX)
+    hi = fmin(hi, <double>FLT_MAX)
+    flo[0] = <float>lo
+    if <double>flo[0] < lo:
+        flo[0] = nextafterf(flo[0], FLT_MAX)
+    fhi[0] = <float>hi
+    if <double>fhi[0] > hi:
+        fhi[0] = nextafterf(fhi[0], -FLT_MAX)
+    return flo[0] <= 0.0 and 0.0 <= fhi[0]
+
+
 cdef inline void enable_f32_series(Params* P, Py_ssize_t taps) noexcept nogil:
     """Turn on the float low tier for float32 data (across: taps = the window's
     channels; within: taps = 1 + the sum over axes of (window - 1), the float
@@ -386,7 +403,7 @@ cdef inline void enable_f32_series(Params* P, Py_ssize_t taps) noexcept nogil:
     rounded once. Off unless the double low tier is on, a/k <= 2**100 and
     k**-beta within [2**-60, 2**60] (kl stays a normal float).
     """
-    cdef double kb, lo, hi
+    cdef double kb
     cdef float kh
     P.f32s_ok = 0
     if not P.poly1_ok or taps > F32_SUM_TAPS:
@@ -403,17 +420,9 @@ cdef inline void enable_f32_series(Params* P, Py_ssize_t taps) noexcept nogil:
     P.sf.c3 = <float>P.ser.c[3]
     P.sf.c4 = <float>P.ser.c[4]
     # the double tier's range, inside the range where no element needs_fix
-    # (so the float tier's elements are never rewritten), rounded inward to
-    # floats (finite: inf sums fall outside)
-    lo = fmax(fmax(P.vlo_p1, P.vlo_fast), -<double>FLT_MAX)
-    hi = fmin(fmin(P.vhi_p1, P.vhi_fast), <double>FLT_MAX)
-    P.sf.lo = <float>lo
-    if <double>P.sf.lo < lo:
-        P.sf.lo = nextafterf(P.sf.lo, FLT_MAX)
-    P.sf.hi = <float>hi
-    if <double>P.sf.hi > hi:
-        P.sf.hi = nextafterf(P.sf.hi, -FLT_MAX)
-    P.f32s_ok = P.sf.lo <= 0.0 and 0.0 <= P.sf.hi     # sums are >= 0: the rows test v <= hi
+    # (so the float tier's elements are never rewritten)
+    P.f32s_ok = float_range(fmax(P.vlo_p1, P.vlo_fast), fmin(P.vhi_p1, P.vhi_fast),
+                            &P.sf.lo, &P.sf.hi)
 
 
 cdef inline float f32_series(float xv, float v, const SeriesF* F) noexcept nogil:
@@ -425,30 +434,18 @@ cdef inline float f32_series(float xv, float v, const SeriesF* F) noexcept nogil
     return copysignf(fmaf(xv, F.kh, xv * (F.kh * c + F.kl)), xv)
 
 
-cdef inline Py_ssize_t f32_sum_series(const float** p, Py_ssize_t m, const float* x, float* y,
-                                      Py_ssize_t ys, float* v, Py_ssize_t n,
-                                      const SeriesF* F) noexcept nogil:
-    """v[j] = p[0][j] + ... + p[m-1][j] in float, in order; y[j*ys] = f32_series(x[j], v[j]).
-
-    Returns how many v[j] are in the float tier's range (v >= 0 or NaN, and
-    the range's lower end is <= 0, so v <= hi is the test); the other
-    elements get a meaningless value that f32_finish replaces.
-    """
-    # Two loops, not one: with five rows, v, x and y in one loop gcc gives up
-    # vectorising (too many runtime alias checks).
-    f32_rows_sum(p, m, v, n)
-    return f32_series_row(x, y, ys, v, n, F)
-
-
 cdef inline Py_ssize_t f32_sumsq_series(const float** p, Py_ssize_t m, const float* x, float* y,
                                         Py_ssize_t ys, float* v, Py_ssize_t n,
                                         const SeriesF* F) noexcept nogil:
-    """f32_sum_series from the values: the window sums of p[i][j]**2, squared in float.
+    """y[j*ys] = f32_series(x[j], v[j]) with v[j] = p[0][j]**2 + ... + p[m-1][j]**2,
+    squared and summed in float, in order.
 
-    The same bits as squaring the rows first (each square is rounded
-    alike). For five rows and contiguous y, one loop that keeps the sums in
-    registers: v is then not written (f32_rows_sumsq recomputes it for the
-    rare row that needs f32_finish).
+    Returns how many v[j] are in the float tier's range (v >= 0 or NaN, and
+    the range's lower end is <= 0, so v <= hi is the test); the other
+    elements get a meaningless value that f32_finish replaces. For five
+    rows and contiguous y, one loop that keeps the sums in registers: v is
+    then not written (f32_rows_sumsq recomputes it for the rare row that
+    needs f32_finish).
     """
     cdef Py_ssize_t j, j0, j1, inside = 0
     cdef int cnt
@@ -517,7 +514,7 @@ cdef inline Py_ssize_t f32_series_row(const float* x, float* y, Py_ssize_t ys, c
 cdef inline int f32_finish(const float** xr, Py_ssize_t m, const float* x, float* y,
                            Py_ssize_t ys, const float* vf, double* vd, Py_ssize_t n,
                            const Params* P, Py_ssize_t inside) noexcept nogil:
-    """The elements f32_sum_series left (vf outside the float tier): canonical by a double sum.
+    """The elements f32_sumsq_series left (vf outside the float tier): canonical by a double sum.
 
     xr[i][j] is the i-th value of element j's window (i < m, channel order;
     zero padding allowed). vd[j] gets element j's window sum in double (for
@@ -580,7 +577,7 @@ cdef inline void enable_f32_backward(Params* P, Py_ssize_t taps) noexcept nogil:
     Off for more taps, without the low tier, k**-(beta+1) outside [2**-60,
     2**60], a/k above 2**100 or beta above 1000.
     """
-    cdef double kb = P.ser.kb, lo, hi
+    cdef double kb = P.ser.kb
     P.f32b_ok = 0
     if (not P.poly1_ok or taps > BWD_F32_TAPS or not (kb >= ldexp(1.0, -60) and kb <= ldexp(1.0, 60))
             or not (fabs(P.ser.ts) <= ldexp(1.0, 100)) or not (P.beta <= 1000.0)
@@ -597,15 +594,7 @@ cdef inline void enable_f32_backward(Params* P, Py_ssize_t taps) noexcept nogil:
     P.bf.c2ab = <float>(2.0 * P.a * P.beta)
     P.bf.glo = <float>ldexp(1.0, -40)
     P.bf.ghi = <float>ldexp(1.0, 40)
-    lo = fmax(P.vlo_p1, -<double>FLT_MAX)
-    hi = fmin(P.vhi_p1, <double>FLT_MAX)
-    P.bf.lo = <float>lo
-    if <double>P.bf.lo < lo:
-        P.bf.lo = nextafterf(P.bf.lo, FLT_MAX)
-    P.bf.hi = <float>hi
-    if <double>P.bf.hi > hi:
-        P.bf.hi = nextafterf(P.bf.hi, -FLT_MAX)
-    P.f32b_ok = P.bf.lo <= 0.0 and 0.0 <= P.bf.hi     # sums are >= 0: the rows test v <= hi
+    P.f32b_ok = float_range(P.vlo_p1, P.vhi_p1, &P.bf.lo, &P.bf.hi)
 
 
 cdef inline void f32_rows_sum(const float** p, Py_ssize_t m, float* v, Py_ssize_t n) noexcept nogil:
