@@ -37,10 +37,20 @@ cdef extern from *:
     #define FASTLRN_F32_SMAX 0x1p+100
     #define FASTLRN_MARGIN 0x1p-20
     static inline long double fastlrn_powl(long double s, long double e) { return powl(s, e); }
-    /* A fused multiply-add: one instruction (vectorised) where the build has
-       FMA, else the C library's, which is exact too, so every build gets the
-       same bits. */
+    /* a*b + c rounded once, for the float tier's last step (a = x, b = kh,
+       c = x*(kh*c' + kl), |c| far below 16|a*b|). With FMA hardware: the fma
+       instruction. Without: a*b is exact in double (two 24-bit significands)
+       and c's lowest bit lies above a*b's lowest, with at most 4 bits above
+       its top, so the double sum is exact too (<= 53 bits) and rounding it
+       to float is the correctly rounded fma: the same bits, vectorised, with
+       no call to the C library's fmaf. Not a general fmaf. */
+    #if defined(__FMA__) || defined(__AVX512F__) || defined(__aarch64__)
     static inline float fastlrn_fmaf(float a, float b, float c) { return fmaf(a, b, c); }
+    #else
+    static inline float fastlrn_fmaf(float a, float b, float c) {
+        return (float)((double)a * (double)b + (double)c);
+    }
+    #endif
     /* Per-thread scratch kept between calls (one block of FASTLRN_SCRATCH_KEEP
        bytes per thread that has called a kernel), so that a call does not pay
        for fresh, zeroed pages every time. It is freed when its thread exits
