@@ -116,22 +116,64 @@ cdef int across_bwd_tile(const floating* x, const floating* g, floating* dx,
     return 0
 
 
+cdef inline bint f32_bwd_pw_row(const float** xr, idx_t m, const float* x, const float* g,
+                                float* v, float* p, float* w, idx_t n,
+                                const SeriesB* B) noexcept nogil:
+    """p and w of one row from the m rows of values of its window (xr); False if it leaves the tier.
+
+    The window sums are the rows' float squares summed in order (one loop
+    with the rest for five rows); v is scratch.
+    """
+    if m == 5:
+        return f32_bwd_row5(xr, x, g, p, w, n, B)
+    f32_rows_sumsq(xr, m, v, n)
+    return f32_bwd_row(x, g, v, p, w, n, B)
+
+
+cdef inline void f32_bwd_dx_row(const float** wr, idx_t m, const float* x, const float* g,
+                                const float* p, float* v, float* dx, idx_t ys, idx_t n,
+                                float c2ab) noexcept nogil:
+    """dx[j*ys] = g p - 2 a beta x W for one row, W the sum of the m rows wr (the mirrored window).
+
+    For five rows and contiguous dx, W is summed in the same loop (the same
+    order as f32_rows_sum); v is scratch.
+    """
+    cdef idx_t j
+    cdef const float* w0
+    cdef const float* w1
+    cdef const float* w2
+    cdef const float* w3
+    cdef const float* w4
+    if m == 5 and ys == 1:
+        w0, w1, w2, w3, w4 = wr[0], wr[1], wr[2], wr[3], wr[4]
+        for j in range(n):
+            dx[j] = g[j] * p[j] - (c2ab * x[j]) * ((((w0[j] + w1[j]) + w2[j]) + w3[j]) + w4[j])
+        return
+    f32_rows_sum(wr, m, v, n)
+    if ys == 1:
+        for j in range(n):
+            dx[j] = g[j] * p[j] - (c2ab * x[j]) * v[j]
+    else:
+        for j in range(n):
+            dx[j * ys] = g[j] * p[j] - (c2ab * x[j]) * v[j]
+
+
 cdef bint across_bwd_tile_f32(const float* x, const float* g, float* dx,
                               idx_t C, idx_t w, idx_t T,
                               idx_t xs_c, idx_t xs_i, idx_t gs_c, idx_t gs_i, idx_t ys_c, idx_t ys_i,
-                              idx_t lo, idx_t hi, idx_t R, const Params* P,
-                              float* xb, float* gb, float* sq, float* pb, float* wb,
+                              idx_t lo, idx_t hi, const Params* P,
+                              float* xb, float* gb, float* pb, float* wb,
                               float* v) noexcept nogil:
     """One tile by the gradient's float tier; False (nothing written) if it does not apply.
 
-    First every row's p and w (window sums of a ring of R rows of float
-    squares), checking that the whole tile is in the tier; only then the
-    mirrored sums and dx, so a tile that leaves the tier is redone by the
-    double route from untouched x and dy, even in place.
+    First every row's p and w, checking that the whole tile is in the tier;
+    only then the mirrored sums and dx, so a tile that leaves the tier is
+    redone by the double route from untouched x and dy, even in place.
+    Values are read from x and dy, or (strided, in place) from copies of
+    all C rows in xb, gb.
     """
-    cdef idx_t c, i, j, m, first, last, nxt = 0
+    cdef idx_t c, i, m, first, nxt = 0
     cdef const float* rows[BWD_F32_TAPS]
-    cdef float c2ab = P.bf.c2ab
     cdef bint direct = (xs_i == 1 and gs_i == 1 and <const void*>dx != <const void*>x
                         and <const void*>dx != <const void*>g)
     cdef const float* xv = x if direct else xb      # row c at xv + c * xr
@@ -146,43 +188,26 @@ cdef bint across_bwd_tile_f32(const float* x, const float* g, float* dx,
                     prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(float))
                 if gs_i == 1:
                     prefetch_row(g + (nxt + PREFETCH_ROWS) * gs_c, w * sizeof(float))
-            if direct:
-                square_row_f(x + nxt * xs_c, w, sq + (nxt % R) * T)
-            else:
-                load_row_f(x + nxt * xs_c, xs_i, w, xb + nxt * T, sq + (nxt % R) * T)
-                for j in range(w):
-                    gb[nxt * T + j] = g[nxt * gs_c + j * gs_i]
+            if not direct:
+                copy_row_f(x + nxt * xs_c, xs_i, w, xb + nxt * T)
+                copy_row_f(g + nxt * gs_c, gs_i, w, gb + nxt * T)
             nxt += 1
         first = imax(0, c - lo)
-        last = imin(C - 1, c + hi)
-        m = last - first + 1
+        m = imin(C - 1, c + hi) - first + 1
         for i in range(m):
-            rows[i] = sq + ((first + i) % R) * T
-        f32_rows_sum(rows, m, v, w)
-        if not f32_bwd_row(xv + c * xr, gv + c * gr, v, pb + c * T, wb + c * T, w, &P.bf):
+            rows[i] = xv + (first + i) * xr
+        if not f32_bwd_pw_row(rows, m, xv + c * xr, gv + c * gr, v, pb + c * T, wb + c * T,
+                              w, &P.bf):
             return False
     for c in range(C):
         # the mirrored window [c - hi, c + lo]
         first = imax(0, c - hi)
-        last = imin(C - 1, c + lo)
-        m = last - first + 1
+        m = imin(C - 1, c + lo) - first + 1
         for i in range(m):
             rows[i] = wb + (first + i) * T
-        f32_rows_sum(rows, m, v, w)
-        f32_bwd_out(xv + c * xr, gv + c * gr, pb + c * T, v, dx + c * ys_c, ys_i, w, c2ab)
+        f32_bwd_dx_row(rows, m, xv + c * xr, gv + c * gr, pb + c * T, v, dx + c * ys_c, ys_i,
+                       w, P.bf.c2ab)
     return True
-
-
-cdef inline void f32_bwd_out(const float* x, const float* g, const float* p, const float* W,
-                             float* dx, idx_t ys, idx_t n, float c2ab) noexcept nogil:
-    """dx[j*ys] = g p - 2 a beta x W for one row, in float (the gradient's float tier)."""
-    cdef idx_t j
-    if ys == 1:
-        for j in range(n):
-            dx[j] = g[j] * p[j] - (c2ab * x[j]) * W[j]
-    else:
-        for j in range(n):
-            dx[j * ys] = g[j] * p[j] - (c2ab * x[j]) * W[j]
 
 
 cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
@@ -193,69 +218,38 @@ cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
     """The float tier in one pass over a block (x, dy contiguous along it, dx neither).
 
     Rings of R rows of p and w: row r's p and w from the rows of x up to
-    r + hi, output row c = r - lo once w up to c + lo is in. The
-    same arithmetic as across_bwd_tile_f32, in L2-sized rings instead of
-    all C rows. False as soon as a row leaves the tier (dx then partly
-    written: the caller redoes the block).
+    r + hi, output row c = r - lo once w up to c + lo is in. The same
+    row functions as across_bwd_tile_f32, in L2-sized rings instead of all
+    C rows. False as soon as a row leaves the tier (dx then partly written:
+    the caller redoes the block).
     """
-    cdef idx_t r, c, i, j, m, first, last
+    cdef idx_t r, c, i, m, first
     cdef const float* rows[BWD_F32_TAPS]
-    cdef float c2ab = P.bf.c2ab
-    cdef const float* xrow
-    cdef const float* grow
-    cdef const float* prow
-    cdef float* drow
-    cdef const float* w0
-    cdef const float* w1
-    cdef const float* w2
-    cdef const float* w3
-    cdef const float* w4
     # whole planes lying end to end (w == xs_c, gs_c) are sequential sweeps
     # that the hardware prefetcher follows; narrower blocks prefetch rows
     cdef bint pf = w != xs_c or w != gs_c
-    cdef bint ok
     for r in range(C + lo):
         if r < C:
             if pf and r + hi + PREFETCH_ROWS < C:
                 prefetch_row(x + (r + hi + PREFETCH_ROWS) * xs_c, w * sizeof(float))
                 prefetch_row(g + (r + hi + PREFETCH_ROWS) * gs_c, w * sizeof(float))
             first = imax(0, r - lo)
-            last = imin(C - 1, r + hi)
-            m = last - first + 1
-            # the window's squares summed from the rows of x (the same bits
-            # as summing squared rows)
+            m = imin(C - 1, r + hi) - first + 1
             for i in range(m):
                 rows[i] = x + (first + i) * xs_c
-            if m == 5:
-                ok = f32_bwd_row5(rows, x + r * xs_c, g + r * gs_c, pr + (r % R) * T,
-                                  wr + (r % R) * T, w, &P.bf)
-            else:
-                f32_rows_sumsq(rows, m, v, w)
-                ok = f32_bwd_row(x + r * xs_c, g + r * gs_c, v, pr + (r % R) * T,
-                                 wr + (r % R) * T, w, &P.bf)
-            if not ok:
+            if not f32_bwd_pw_row(rows, m, x + r * xs_c, g + r * gs_c, v, pr + (r % R) * T,
+                                  wr + (r % R) * T, w, &P.bf):
                 return False
         c = r - lo
         if c < 0:
             continue
         # the mirrored window [c - hi, c + lo]
         first = imax(0, c - hi)
-        last = imin(C - 1, c + lo)
-        m = last - first + 1
+        m = imin(C - 1, c + lo) - first + 1
         for i in range(m):
             rows[i] = wr + ((first + i) % R) * T
-        xrow = x + c * xs_c
-        grow = g + c * gs_c
-        prow = pr + (c % R) * T
-        drow = dx + c * ys_c
-        if m == 5 and ys_i == 1:
-            # the sum of the five rows in the same loop (same order as f32_rows_sum)
-            w0, w1, w2, w3, w4 = rows[0], rows[1], rows[2], rows[3], rows[4]
-            for j in range(w):
-                drow[j] = grow[j] * prow[j] - (c2ab * xrow[j]) * ((((w0[j] + w1[j]) + w2[j]) + w3[j]) + w4[j])
-        else:
-            f32_rows_sum(rows, m, v, w)
-            f32_bwd_out(xrow, grow, prow, v, drow, ys_i, w, c2ab)
+        f32_bwd_dx_row(rows, m, x + c * xs_c, g + c * gs_c, pr + (c % R) * T, v, dx + c * ys_c,
+                       ys_i, w, P.bf.c2ab)
     return True
 
 
@@ -298,12 +292,11 @@ cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
     nblocks = n_outer * per_outer
     # one block: the double route's sq, pb, wb (C*Td doubles each), v, comp
     # (Td each), xb, gb (C*Td values each); the float tier's xb, gb, pb, wb
-    # (C*T floats each), sq (R*T), v (T); the rings' p, w (R*Tr floats
-    # each) and v (Tr)
+    # (C*T floats each), v (T); the rings' p, w (R*Tr floats each) and v (Tr)
     nbytes = (3 * C * Td + 2 * Td) * sizeof(double) + 2 * C * Td * sizeof(floating)
     if floating is float:
         if P.f32b_ok:
-            nbytes += (4 * C * T + R * T + T + 2 * R * Tr + Tr) * sizeof(float)
+            nbytes += (4 * C * T + T + 2 * R * Tr + Tr) * sizeof(float)
     with parallel(num_threads=nthreads):
         block = <double*>scratch_get(nbytes)
         if block == NULL:
@@ -330,7 +323,7 @@ cdef int bwd_planar_block(const floating* x, const floating* g, floating* dx,
     cdef idx_t j0
     if floating is float:
         if Tr > 0:
-            rb = <float*>(<floating*>(block + 3 * C * Td + 2 * Td) + 2 * C * Td) + 4 * C * T + R * T + T
+            rb = <float*>(<floating*>(block + 3 * C * Td + 2 * Td) + 2 * C * Td) + 4 * C * T + T
             if across_bwd_ring_f32(x, g, dx, C, w, Tr, xs_c, gs_c, ys_c, ys_i, lo, hi, R, P,
                                    rb, rb + R * Tr, rb + 2 * R * Tr):
                 return 0
@@ -358,8 +351,8 @@ cdef int bwd_planar_tile(const floating* x, const floating* g, floating* dx,
         if P.f32b_ok:
             fb = <float*>(xb + 2 * C * Td)
             if across_bwd_tile_f32(x, g, dx, C, w, T, xs_c, xs_i, gs_c, gs_i, ys_c, ys_i,
-                                   lo, hi, R, P, fb, fb + C * T, fb + 4 * C * T, fb + 2 * C * T,
-                                   fb + 3 * C * T, fb + 4 * C * T + R * T):
+                                   lo, hi, P, fb, fb + C * T, fb + 2 * C * T, fb + 3 * C * T,
+                                   fb + 4 * C * T):
                 return 0
     j0 = 0
     while j0 < w:

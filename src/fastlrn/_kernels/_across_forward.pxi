@@ -74,7 +74,7 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
     outside the float tier their double window sum (f32_finish). Values
     are read from x, or (strided, in place) from a ring of R rows in xb.
     """
-    cdef idx_t c, i, j, first, last, m, nxt = 0, inside
+    cdef idx_t c, i, first, last, m, nxt = 0, inside
     cdef float* yrow
     cdef const float* xrow
     cdef const float* xrows[F32_SUM_TAPS]
@@ -95,16 +95,7 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
         yrow = y + c * ys_c
         xrow = xb + (c % R) * T if keep else x + c * xs_c
         inside = f32_sumsq_series(xrows, m, xrow, yrow, ys_i, vf, w, &P.sf)
-        if inside == w:
-            continue
-        f32_rows_sumsq(xrows, m, vf, w)
-        if f32_finish(xrows, m, xrow, yrow, ys_i, vf, vd, w, P, inside):
-            for j in range(w):
-                if needs_fix(vd[j], P):
-                    if needs_safe(vd[j], P):
-                        yrow[j * ys_i] = <float>safe_finish(xrow[j], rows_sumsq_ld(xrows, m, j), P)
-                    else:
-                        yrow[j * ys_i] = <float>double_value(xrow[j], vd[j], P)
+        f32_finish(xrows, m, xrow, yrow, ys_i, vf, vd, w, P, inside)
 
 
 cdef long double ring_sumsq(const floating* xb, idx_t T, idx_t R,
@@ -240,17 +231,7 @@ cdef void across_line_f32(const float* x, float* y, idx_t C, idx_t xs_c, idx_t y
     for i in range(taps):
         rows[i] = xpad + i
     inside = f32_sumsq_series(rows, taps, xv, y, ys_c, vf, C, &P.sf)
-    if inside == C:
-        return
-    f32_rows_sumsq(rows, taps, vf, C)
-    if f32_finish(rows, taps, xv, y, ys_c, vf, vd, C, P, inside):
-        for c in range(C):
-            if needs_fix(vd[c], P):
-                if needs_safe(vd[c], P):
-                    y[c * ys_c] = <float>safe_finish(
-                        xv[c], strided_sumsq(xv, 1, imax(0, c - lo), imin(C - 1, c + hi)), P)
-                else:
-                    y[c * ys_c] = <float>double_value(xv[c], vd[c], P)
+    f32_finish(rows, taps, xv, y, ys_c, vf, vd, C, P, inside)
 
 
 cdef inline void line_task(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t ys_c,

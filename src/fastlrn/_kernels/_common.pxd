@@ -521,16 +521,18 @@ cdef inline Py_ssize_t f32_series_row(const float* x, float* y, Py_ssize_t ys, c
     return inside
 
 
-cdef inline int f32_finish(const float** xr, Py_ssize_t m, const float* x, float* y,
-                           Py_ssize_t ys, const float* vf, double* vd, Py_ssize_t n,
-                           const Params* P, Py_ssize_t inside) noexcept nogil:
-    """The elements f32_sumsq_series left (vf outside the float tier): canonical by a double sum.
+cdef inline void f32_finish(const float** xr, Py_ssize_t m, const float* x, float* y,
+                            Py_ssize_t ys, float* vf, double* vd, Py_ssize_t n,
+                            const Params* P, Py_ssize_t inside) noexcept nogil:
+    """Complete a row that f32_sumsq_series left with elements outside the float tier.
 
     xr[i][j] is the i-th value of element j's window (i < m, channel order;
-    zero padding allowed). vd[j] gets element j's window sum in double (for
-    elements in the float tier, vf[j], whichever branch runs, so that the
-    caller's needs_fix check sees the same value). Returns nonzero if some
-    element needs_fix by its vd.
+    zero padding allowed); vf and vd are scratch of n floats and doubles.
+    The float sums vf are formed again; an element outside the tier gets
+    the formula its double window sum vd selects (canonical), and where even
+    that needs_fix, the double or long double value. Elements in the tier
+    keep (or get again) the float tier's value, whichever branch runs, so
+    an element's bits depend only on its own window.
     """
     cdef Py_ssize_t i, j
     cdef double d, t
@@ -539,7 +541,8 @@ cdef inline int f32_finish(const float** xr, Py_ssize_t m, const float* x, float
     cdef Series S = P.ser
     cdef SeriesF F = P.sf
     if inside == n:
-        return 0
+        return
+    f32_rows_sumsq(xr, m, vf, n)
     if 2 * inside >= n:
         for j in range(n):
             if vf[j] >= lo and vf[j] <= hi:
@@ -552,22 +555,39 @@ cdef inline int f32_finish(const float** xr, Py_ssize_t m, const float* x, float
                     d = d + t * t
                 vd[j] = d
                 bad |= canonical(x, y, ys, j, d, P, &S)
-        return bad
-    # Mostly outside: double sums and formulas for the row, then the float
-    # tier where it applies.
-    for j in range(n):
-        t = xr[0][j]
-        vd[j] = t * t
-    for i in range(1, m):
+    else:
+        # Mostly outside: double sums and formulas for the row, then the
+        # float tier where it applies.
         for j in range(n):
-            t = xr[i][j]
-            vd[j] = vd[j] + t * t
-    bad = finalize_row(x, y, ys, vd, n, P)
-    for j in range(n):
-        if vf[j] >= lo and vf[j] <= hi:
-            vd[j] = vf[j]
-            y[j * ys] = f32_series(x[j], vf[j], &F)
-    return bad
+            t = xr[0][j]
+            vd[j] = t * t
+        for i in range(1, m):
+            for j in range(n):
+                t = xr[i][j]
+                vd[j] = vd[j] + t * t
+        bad = finalize_row(x, y, ys, vd, n, P)
+        for j in range(n):
+            if vf[j] >= lo and vf[j] <= hi:
+                vd[j] = vf[j]
+                y[j * ys] = f32_series(x[j], vf[j], &F)
+    if bad:
+        for j in range(n):
+            if needs_fix(vd[j], P):
+                if needs_safe(vd[j], P):
+                    y[j * ys] = <float>safe_finish(x[j], rows_sumsq_ld(xr, m, j), P)
+                else:
+                    y[j * ys] = <float>double_value(x[j], vd[j], P)
+
+
+cdef inline long double rows_sumsq_ld(const float** xr, Py_ssize_t m, Py_ssize_t j) noexcept nogil:
+    """Sum of xr[i][j]**2 for i < m, in long double."""
+    cdef long double acc = 0.0
+    cdef long double t
+    cdef Py_ssize_t i
+    for i in range(m):
+        t = xr[i][j]
+        acc = acc + t * t
+    return acc
 
 
 cdef inline void enable_f32_backward(Params* P, Py_ssize_t taps) noexcept nogil:

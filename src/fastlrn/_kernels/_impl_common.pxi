@@ -13,7 +13,7 @@ from cython.parallel cimport prange, parallel
 from cython cimport floating
 
 from fastlrn._kernels._common cimport (
-    Params, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
+    Params, SeriesB, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
     finalize_row, enable_f32_series, f32_sumsq_series, f32_rows_sumsq, f32_finish,
     f32_series_row, f32_series, plain_low_row, finish_after_plain, enable_f32_backward, f32_rows_sum, f32_bwd_row, f32_bwd_row5,
     BWD_F32_TAPS,
@@ -50,11 +50,17 @@ cdef inline idx_t imax(idx_t a, idx_t b) noexcept nogil:
     return a if a > b else b
 
 
-cdef idx_t tile_width(idx_t R, idx_t n_inner) noexcept nogil:
-    """Inner positions per tile: a ring of R rows (values and squares) in about TILE_BYTES."""
-    cdef idx_t t = (TILE_BYTES // (12 * R + 16)) // MIN_TILE * MIN_TILE
+cdef idx_t width_in(idx_t budget, idx_t per_column, idx_t n_inner) noexcept nogil:
+    """Inner positions per tile: as many as fit budget bytes at per_column bytes each,
+    a multiple of MIN_TILE within [MIN_TILE, MAX_TILE], and no more than n_inner."""
+    cdef idx_t t = (budget // per_column) // MIN_TILE * MIN_TILE
     t = imax(MIN_TILE, imin(MAX_TILE, t))
     return imin(t, imax(n_inner, 1))
+
+
+cdef idx_t tile_width(idx_t R, idx_t n_inner) noexcept nogil:
+    """Across tiles: a ring of R rows (values and squares) in about TILE_BYTES."""
+    return width_in(TILE_BYTES, 12 * R + 16, n_inner)
 
 
 cdef idx_t balance_width(idx_t T, idx_t n_inner, idx_t n_outer, int nthreads,
@@ -77,16 +83,17 @@ cdef idx_t balance_width(idx_t T, idx_t n_inner, idx_t n_outer, int nthreads,
 
 cdef idx_t f32_tile_width(idx_t R, idx_t n_inner) noexcept nogil:
     """tile_width for the float tier: R rows of values (in place, strided), vf and vd."""
-    cdef idx_t t = (F32_TILE_BYTES // (4 * R + 12)) // MIN_TILE * MIN_TILE
-    t = imax(MIN_TILE, imin(MAX_TILE, t))
-    return imin(t, imax(n_inner, 1))
+    return width_in(F32_TILE_BYTES, 4 * R + 12, n_inner)
 
 
 cdef idx_t bwd_f32_tile_width(idx_t C, idx_t R, idx_t n_inner) noexcept nogil:
-    """Inner positions per tile of the gradient's float tier: 4 C + R + 1 float rows in BWD_F32_TILE_BYTES."""
-    cdef idx_t t = (BWD_F32_TILE_BYTES // (16 * C + 4 * R + 4)) // MIN_TILE * MIN_TILE
-    t = imax(MIN_TILE, imin(MAX_TILE, t))
-    return imin(t, imax(n_inner, 1))
+    """Tiles of the gradient's float tier, whose width is also the grain of its route choice.
+
+    The tile keeps 4 C + 1 float rows; the budget counts R more (rows it
+    kept when it had a ring of squares), which leaves the tiles, and so
+    which columns share a route, as they were.
+    """
+    return width_in(BWD_F32_TILE_BYTES, 16 * C + 4 * R + 4, n_inner)
 
 
 cdef idx_t bwd_ring_width(idx_t R, idx_t T, idx_t n_inner) noexcept nogil:
@@ -103,10 +110,8 @@ cdef idx_t bwd_ring_width(idx_t R, idx_t T, idx_t n_inner) noexcept nogil:
 
 
 cdef idx_t bwd_tile_width(idx_t C, idx_t n_inner) noexcept nogil:
-    """Inner positions per backward tile: C rows of 3 doubles and 2 values in about BWD_TILE_BYTES."""
-    cdef idx_t t = (BWD_TILE_BYTES // (40 * C + 16)) // MIN_TILE * MIN_TILE
-    t = imax(MIN_TILE, imin(MAX_TILE, t))
-    return imin(t, imax(n_inner, 1))
+    """Backward tiles (double route): C rows of 3 doubles and 2 values in about BWD_TILE_BYTES."""
+    return width_in(BWD_TILE_BYTES, 40 * C + 16, n_inner)
 
 
 cdef inline void prefetch_row(const void* p, idx_t nbytes) noexcept nogil:
@@ -141,13 +146,6 @@ cdef inline void load_row(const floating* src, idx_t stride, idx_t w,
             sq[j] = t * t
 
 
-cdef inline void square_row_f(const float* src, idx_t w, float* sq) noexcept nogil:
-    """sq[j] = src[j]**2 in float (contiguous src): the float tier's squares."""
-    cdef idx_t j
-    for j in range(w):
-        sq[j] = src[j] * src[j]
-
-
 cdef inline void copy_row_f(const float* src, idx_t stride, idx_t w, float* dst) noexcept nogil:
     """dst[j] = src[j*stride]."""
     cdef idx_t j
@@ -157,31 +155,6 @@ cdef inline void copy_row_f(const float* src, idx_t stride, idx_t w, float* dst)
     else:
         for j in range(w):
             dst[j] = src[j * stride]
-
-
-cdef inline void load_row_f(const float* src, idx_t stride, idx_t w,
-                            float* dst, float* sq) noexcept nogil:
-    """dst[j] = src[j*stride]; sq[j] = dst[j]**2 in float."""
-    cdef idx_t j
-    if stride == 1:
-        for j in range(w):
-            dst[j] = src[j]
-            sq[j] = src[j] * src[j]
-    else:
-        for j in range(w):
-            dst[j] = src[j * stride]
-            sq[j] = dst[j] * dst[j]
-
-
-cdef inline long double rows_sumsq_ld(const float** xr, idx_t m, idx_t j) noexcept nogil:
-    """Sum of xr[i][j]**2 for i < m, in long double."""
-    cdef long double acc = 0.0
-    cdef long double t
-    cdef idx_t i
-    for i in range(m):
-        t = xr[i][j]
-        acc = acc + t * t
-    return acc
 
 
 cdef struct Plane:
