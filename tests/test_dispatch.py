@@ -4,8 +4,9 @@ fastlrn compiles its forward kernels for the baseline ISA, AVX2 and AVX-512
 and picks the best at import. Each build runs in a subprocess with
 FASTLRN_ISA forcing it; the outputs must be equal bit for bit, since the
 builds only differ in vector width (no FMA contraction, IEEE operations;
-the float tier's one explicit fma is an instruction in the AVX2 and AVX-512
-builds and an exact double sum in the baseline one). The cases with
+the float tiers' explicit fmas are the instruction in the AVX2 and AVX-512
+builds and a correctly rounded emulation in the baseline one, see
+test_fma32.py). The cases with
 alpha = 1e-4 put most elements in the float tiers, with k**-beta not a
 float (k = 2, 0.7), the others mostly outside.
 """

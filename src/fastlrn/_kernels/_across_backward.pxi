@@ -133,7 +133,7 @@ cdef inline bint f32_bwd_pw_row(const float** xr, idx_t m, const float* x, const
 cdef inline void f32_bwd_dx_row(const float** wr, idx_t m, const float* x, const float* g,
                                 const float* p, float* v, float* dx, idx_t ys, idx_t n,
                                 float c2ab) noexcept nogil:
-    """dx[j*ys] = g p - 2 a beta x W for one row, W the sum of the m rows wr (the mirrored window).
+    """dx[j*ys] = g p - 2 a beta x W (one fma) for one row, W the sum of the m rows wr (the mirrored window).
 
     For five rows and contiguous dx, W is summed in the same loop (the same
     order as f32_rows_sum); v is scratch.
@@ -147,15 +147,15 @@ cdef inline void f32_bwd_dx_row(const float** wr, idx_t m, const float* x, const
     if m == 5 and ys == 1:
         w0, w1, w2, w3, w4 = wr[0], wr[1], wr[2], wr[3], wr[4]
         for j in range(n):
-            dx[j] = g[j] * p[j] - (c2ab * x[j]) * ((((w0[j] + w1[j]) + w2[j]) + w3[j]) + w4[j])
+            dx[j] = fma32(-(c2ab * x[j]), (((w0[j] + w1[j]) + w2[j]) + w3[j]) + w4[j], g[j] * p[j])
         return
     f32_rows_sum(wr, m, v, n)
     if ys == 1:
         for j in range(n):
-            dx[j] = g[j] * p[j] - (c2ab * x[j]) * v[j]
+            dx[j] = fma32(-(c2ab * x[j]), v[j], g[j] * p[j])
     else:
         for j in range(n):
-            dx[j * ys] = g[j] * p[j] - (c2ab * x[j]) * v[j]
+            dx[j * ys] = fma32(-(c2ab * x[j]), v[j], g[j] * p[j])
 
 
 cdef bint across_bwd_tile_f32(const float* x, const float* g, float* dx,

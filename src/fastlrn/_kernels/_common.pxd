@@ -25,6 +25,7 @@
 #      where double is not enough either, in long double from the values.
 from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax, ldexp, nextafterf, copysignf, fabsf
 from cython cimport floating
+from libc.stdint cimport uint32_t
 
 cdef extern from *:
     """
@@ -37,6 +38,32 @@ cdef extern from *:
     #define FASTLRN_F32_SMAX 0x1p+100
     #define FASTLRN_MARGIN 0x1p-20
     static inline long double fastlrn_powl(long double s, long double e) { return powl(s, e); }
+    #include <stdint.h>
+    #include <string.h>
+    /* The bits of a float, for range tests as integer min/max reductions. */
+    static inline uint32_t fastlrn_fbits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+    /* fma(a, b, c) correctly rounded, the same bits in every build. With FMA
+       hardware: the instruction. Without: a*b is exact in double, the double
+       sum p + c is rounded to odd (rounded to nearest, then, if inexact with an
+       even last bit, moved one ulp toward the exact sum, which TwoSum's error
+       e gives), and a value rounded to odd with 53 >= 24 + 2 bits rounds to
+       float as the exact sum would (Boldo and Melquiond). A double sum of
+       float products is never 0 unless exact; inf and NaN leave e NaN and s
+       as the fma's. */
+    #if defined(__FMA__) || defined(__AVX512F__) || defined(__aarch64__)
+    static inline float fastlrn_fma32(float a, float b, float c) { return fmaf(a, b, c); }
+    #else
+    static inline float fastlrn_fma32(float a, float b, float c) {
+        double p = (double)a * (double)b, s = p + (double)c, z = s - p;
+        double e = (p - (s - z)) + ((double)c - z);
+        uint64_t u;
+        memcpy(&u, &s, 8);
+        if (e != 0.0 && fabs(e) <= DBL_MAX && (u & 1) == 0)
+            u += ((e > 0.0) == (s > 0.0)) ? (uint64_t)1 : ~(uint64_t)0;
+        memcpy(&s, &u, 8);
+        return (float)s;
+    }
+    #endif
     /* a*b + c rounded once, for the float tier's last step (a = x, b = kh,
        c = x*(kh*c' + kl), |c| far below 16|a*b|). With FMA hardware: the fma
        instruction. Without: a*b is exact in double (two 24-bit significands)
@@ -104,6 +131,8 @@ cdef extern from *:
     double DBL_MAX
     long double fastlrn_powl(long double s, long double e) noexcept nogil
     float fmaf "fastlrn_fmaf"(float a, float b, float c) noexcept nogil
+    float fma32 "fastlrn_fma32"(float a, float b, float c) noexcept nogil
+    uint32_t fbits "fastlrn_fbits"(float f) noexcept nogil
     float FLT_MAX
     # One block of per-thread scratch; give it back with scratch_put.
     void* scratch_get "fastlrn_scratch_get"(size_t n) noexcept nogil
@@ -151,8 +180,12 @@ cdef struct SeriesB:
     # float, for window sums in [lo, hi], with every dy in [0] + [glo, ghi].
     # See enable_f32_backward.
     float ts, kb, c1, c2, c3, c4   # a/k, k**-(beta+1), C(-(beta+1), n)
-    float lo, hi, glo, ghi
+    float lo, hi
     float a, k, c2ab               # c2ab = 2 a beta
+    # the tests as bits (fbits): window sums v (>= +0 or NaN) have bits <=
+    # hib; dy has |dy| bits <= ghib and |dy| bits - 1 >= glob1 as unsigned,
+    # which 0 passes by wrapping around (glo = 2**-40, ghi = 2**40)
+    uint32_t hib, ghib, glob1
 
 
 cdef struct Params:
@@ -399,9 +432,9 @@ cdef inline void enable_f32_series(Params* P, Py_ssize_t taps) noexcept nogil:
     additions in a separable box sum, each axis's window within F32_SUM_TAPS).
 
     Per element: vf = the window's float squares summed in float in a fixed
-    order; where vf is in the low tier's range,
-        y = fma(x, kh, x * (kh * c + kl)),  c = (1 + t)**-beta - 1 by the
-        degree-4 series in float, t = (a/k) * vf,
+    order (each added by fma32); where vf is in the low tier's range,
+        y = fma(x, kh, x * fma(kh, c, kl)),  c = (1 + t)**-beta - 1 by the
+        degree-4 series in float (Horner by fma32), t = (a/k) * vf,
     else the double formulas from the window sum in double (f32_finish).
     Why float is enough here: vf is at most 16 roundings of sums of squares,
     all >= 0, so it is within 16 * 2**-24 of the sum relatively
@@ -435,13 +468,20 @@ cdef inline void enable_f32_series(Params* P, Py_ssize_t taps) noexcept nogil:
                             &P.sf.lo, &P.sf.hi)
 
 
+cdef inline float f32_sumsq5(const float* p0, const float* p1, const float* p2, const float* p3,
+                             const float* p4, Py_ssize_t j) noexcept nogil:
+    """p0[j]**2 + ... + p4[j]**2 in float, in order (the bits of f32_rows_sumsq)."""
+    return fma32(p4[j], p4[j], fma32(p3[j], p3[j], fma32(p2[j], p2[j],
+                 fma32(p1[j], p1[j], p0[j] * p0[j]))))
+
+
 cdef inline float f32_series(float xv, float v, const SeriesF* F) noexcept nogil:
     """x * (k + a*v)**-beta by the float low tier (enable_f32_series)."""
     cdef float t = F.ts * v
-    cdef float c = (((F.c4 * t + F.c3) * t + F.c2) * t + F.c1) * t
+    cdef float c = fma32(fma32(fma32(F.c4, t, F.c3), t, F.c2), t, F.c1) * t
     # y has the sign of x (k**-beta * (1 + c) > 0); copysign also keeps -0,
     # which the sum would turn into -0 + +0 = +0 when kh*c + kl < 0
-    return copysignf(fmaf(xv, F.kh, xv * (F.kh * c + F.kl)), xv)
+    return copysignf(fmaf(xv, F.kh, xv * fma32(F.kh, c, F.kl)), xv)
 
 
 cdef inline Py_ssize_t f32_sumsq_series(const float** p, Py_ssize_t m, const float* x, float* y,
@@ -475,7 +515,7 @@ cdef inline Py_ssize_t f32_sumsq_series(const float** p, Py_ssize_t m, const flo
         j1 = j0 + F32_COUNT_CHUNK if n - j0 > F32_COUNT_CHUNK else n
         cnt = 0
         for j in range(j0, j1):
-            vv = ((((p0[j] * p0[j]) + (p1[j] * p1[j])) + (p2[j] * p2[j])) + (p3[j] * p3[j])) + (p4[j] * p4[j])
+            vv = f32_sumsq5(p0, p1, p2, p3, p4, j)
             cnt += vv <= hi
             y[j] = f32_series(x[j], vv, &S)
         inside += cnt
@@ -484,7 +524,7 @@ cdef inline Py_ssize_t f32_sumsq_series(const float** p, Py_ssize_t m, const flo
 
 
 cdef inline void f32_rows_sumsq(const float** p, Py_ssize_t m, float* v, Py_ssize_t n) noexcept nogil:
-    """v[j] = p[0][j]**2 + ... + p[m-1][j]**2 in float, in order."""
+    """v[j] = p[0][j]**2 + ... + p[m-1][j]**2 in float, in order, each square added by fma."""
     cdef Py_ssize_t i, j
     cdef const float* p0 = p[0]
     for j in range(n):
@@ -492,7 +532,7 @@ cdef inline void f32_rows_sumsq(const float** p, Py_ssize_t m, float* v, Py_ssiz
     for i in range(1, m):
         p0 = p[i]
         for j in range(n):
-            v[j] = v[j] + p0[j] * p0[j]
+            v[j] = fma32(p0[j], p0[j], v[j])
 
 
 cdef inline Py_ssize_t f32_series_row(const float* x, float* y, Py_ssize_t ys, const float* v,
@@ -597,7 +637,8 @@ cdef inline void enable_f32_backward(Params* P, Py_ssize_t taps) noexcept nogil:
     forward float tier) all lie in the low series tier of s**-(beta+1), and
     whose dy are all 0 or within [2**-40, 2**40], is computed in float:
     q = kb (1 + c) with c by the degree-4 series, p = q s, w = dy x q, and
-    dx = dy p - 2 a beta x W over the mirrored windows; other tiles take the
+    dx = dy p - 2 a beta x W over the mirrored windows (f32_bwd_point; the
+    sums of squares, the series and dx by fma32); other tiles take the
     double route. Why float is enough: the gradient's bound is relative to
     the largest |dx| (4e-6 for float32), and each term of W is at most
     2 beta |dy| s**-beta of its own window (2 a |x(q) x(r)| <= s(r)), so
@@ -622,9 +663,12 @@ cdef inline void enable_f32_backward(Params* P, Py_ssize_t taps) noexcept nogil:
     P.bf.a = <float>P.a
     P.bf.k = <float>P.k
     P.bf.c2ab = <float>(2.0 * P.a * P.beta)
-    P.bf.glo = <float>ldexp(1.0, -40)
-    P.bf.ghi = <float>ldexp(1.0, 40)
+    P.bf.ghib = fbits(<float>ldexp(1.0, 40))
+    P.bf.glob1 = fbits(<float>ldexp(1.0, -40)) - 1
     P.f32b_ok = float_range(P.vlo_p1, P.vhi_p1, &P.bf.lo, &P.bf.hi)
+    # lo <= 0 (float_range of the low tier around t = 0 with a > 0 holds
+    # it), so v <= hi is the whole test; hi >= 0
+    P.bf.hib = fbits(P.bf.hi)
 
 
 cdef inline void f32_rows_sum(const float** p, Py_ssize_t m, float* v, Py_ssize_t n) noexcept nogil:
@@ -648,16 +692,36 @@ cdef inline void f32_rows_sum(const float** p, Py_ssize_t m, float* v, Py_ssize_
             v[j] = v[j] + p1[j]
 
 
+cdef inline void f32_bwd_point(float vv, float xv, float gv, float* pw, float* ww,
+                               const SeriesB* S) noexcept nogil:
+    """p = s**-beta and w = dy x s**-(beta+1) of one element from its window sum vv, in float.
+
+    q = kb (1 + c), c by the degree-4 series in t = (a/k) vv (Horner by fma),
+    p = q s with s = k + a vv, w = (dy x) q.
+    """
+    cdef float t = S.ts * vv
+    cdef float c = fma32(fma32(fma32(S.c4, t, S.c3), t, S.c2), t, S.c1) * t
+    cdef float q = fma32(S.kb, c, S.kb)
+    pw[0] = q * fma32(S.a, vv, S.k)
+    ww[0] = (gv * xv) * q
+
+
+cdef inline bint f32_bwd_in_tier(uint32_t vmax, uint32_t gmax, uint32_t gmin1,
+                                 const SeriesB* S) noexcept nogil:
+    """Whether a row's window sums (largest bits vmax) and dy (largest |dy| bits gmax,
+    smallest |dy| bits - 1 as unsigned gmin1) are all in the tier (SeriesB's bit tests)."""
+    return (vmax <= S.hib) & (gmax <= S.ghib) & (gmin1 >= S.glob1)
+
+
 cdef inline bint f32_bwd_row5(const float** xr, const float* x, const float* g, float* pw,
                               float* ww, Py_ssize_t n, const SeriesB* B) noexcept nogil:
     """f32_bwd_row with the window sum formed from the five rows of values xr in the loop.
 
-    The same bits as summing the rows' float squares first (f32_rows_sum
-    of squared rows).
+    The same bits as f32_rows_sumsq of the five rows then f32_bwd_row.
     """
     cdef Py_ssize_t j
-    cdef int cnt = 0
-    cdef float t, c, q, ag, vv
+    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu, u
+    cdef float vv
     cdef SeriesB S = B[0]
     cdef const float* p0 = xr[0]
     cdef const float* p1 = xr[1]
@@ -665,36 +729,33 @@ cdef inline bint f32_bwd_row5(const float** xr, const float* x, const float* g, 
     cdef const float* p3 = xr[3]
     cdef const float* p4 = xr[4]
     for j in range(n):
-        vv = ((((p0[j] * p0[j]) + (p1[j] * p1[j])) + (p2[j] * p2[j])) + (p3[j] * p3[j])) + (p4[j] * p4[j])
-        ag = fabsf(g[j])
-        cnt += (vv <= S.hi) & (ag <= S.ghi) & ((ag >= S.glo) | (ag == 0.0))
-        t = S.ts * vv
-        c = (((S.c4 * t + S.c3) * t + S.c2) * t + S.c1) * t
-        q = S.kb + S.kb * c
-        pw[j] = q * (S.k + S.a * vv)
-        ww[j] = (g[j] * x[j]) * q
-    return cnt == n
+        vv = f32_sumsq5(p0, p1, p2, p3, p4, j)
+        u = fbits(vv)
+        vmax = vmax if vmax >= u else u
+        u = fbits(g[j]) & 0x7FFFFFFFu
+        gmax = gmax if gmax >= u else u
+        u = u - 1
+        gmin1 = gmin1 if gmin1 <= u else u
+        f32_bwd_point(vv, x[j], g[j], pw + j, ww + j, &S)
+    return f32_bwd_in_tier(vmax, gmax, gmin1, &S)
 
 
 cdef inline bint f32_bwd_row(const float* x, const float* g, const float* v, float* pw,
                              float* ww, Py_ssize_t n, const SeriesB* B) noexcept nogil:
-    """p = s**-beta and w = g x s**-(beta+1) for one row, in float; False if the row leaves the tier.
-
-    n is at most a tile's width (an int count cannot overflow).
-    """
+    """p = s**-beta and w = g x s**-(beta+1) for one row from its window sums v, in float;
+    False if the row leaves the tier."""
     cdef Py_ssize_t j
-    cdef int cnt = 0
-    cdef float t, c, q, ag
+    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu, u
     cdef SeriesB S = B[0]
     for j in range(n):
-        ag = fabsf(g[j])
-        cnt += (v[j] <= S.hi) & (ag <= S.ghi) & ((ag >= S.glo) | (ag == 0.0))
-        t = S.ts * v[j]
-        c = (((S.c4 * t + S.c3) * t + S.c2) * t + S.c1) * t
-        q = S.kb + S.kb * c
-        pw[j] = q * (S.k + S.a * v[j])
-        ww[j] = (g[j] * x[j]) * q
-    return cnt == n
+        u = fbits(v[j])
+        vmax = vmax if vmax >= u else u
+        u = fbits(g[j]) & 0x7FFFFFFFu
+        gmax = gmax if gmax >= u else u
+        u = u - 1
+        gmin1 = gmin1 if gmin1 <= u else u
+        f32_bwd_point(v[j], x[j], g[j], pw + j, ww + j, &S)
+    return f32_bwd_in_tier(vmax, gmax, gmin1, &S)
 
 
 cdef inline int outside(const double* v, Py_ssize_t n, double lo, double hi) noexcept nogil:

@@ -18,7 +18,7 @@ from fastlrn._kernels._common cimport (
     f32_series_row, f32_series, plain_low_row, finish_after_plain, enable_f32_backward, f32_rows_sum, f32_bwd_row, f32_bwd_row5,
     BWD_F32_TAPS,
     F32_SUM_TAPS, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
-    line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX,
+    line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX, fma32,
 )
 
 ctypedef Py_ssize_t idx_t
@@ -471,3 +471,13 @@ cdef inline idx_t strip_plane(const Plane* G, const Strips* S, idx_t st, Plane* 
     first[0] = r0 - a0
     last[0] = r1 - a0
     return a0
+
+
+def fma32_values(const float[::1] a, const float[::1] b, const float[::1] c, float[::1] out):
+    """out = fma(a, b, c) by this build's fma32 (for the tests: every build must give
+    the correctly rounded value, bit for bit)."""
+    cdef idx_t j
+    if not (a.shape[0] == b.shape[0] == c.shape[0] == out.shape[0]):
+        raise ValueError("fma32_values: arrays differ in length")
+    for j in range(a.shape[0]):
+        out[j] = fma32(a[j], b[j], c[j])
