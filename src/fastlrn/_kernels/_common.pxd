@@ -694,15 +694,16 @@ cdef inline void f32_rows_sum(const float** p, Py_ssize_t m, float* v, Py_ssize_
 
 cdef inline void f32_bwd_point(float vv, float xv, float gv, float* pw, float* ww,
                                const SeriesB* S) noexcept nogil:
-    """p = s**-beta and w = dy x s**-(beta+1) of one element from its window sum vv, in float.
+    """dy p (p = s**-beta) and w = dy x s**-(beta+1) of one element from its window sum vv, in float.
 
     q = kb (1 + c), c by the degree-4 series in t = (a/k) vv (Horner by fma),
-    p = q s with s = k + a vv, w = (dy x) q.
+    p = q s with s = k + a vv, w = (dy x) q; pw gets dy p, the first term
+    of dx, so that the dx pass need not load dy again.
     """
     cdef float t = S.ts * vv
     cdef float c = fma32(fma32(fma32(S.c4, t, S.c3), t, S.c2), t, S.c1) * t
     cdef float q = fma32(S.kb, c, S.kb)
-    pw[0] = q * fma32(S.a, vv, S.k)
+    pw[0] = gv * (q * fma32(S.a, vv, S.k))
     ww[0] = (gv * xv) * q
 
 
@@ -740,10 +741,46 @@ cdef inline bint f32_bwd_row5(const float** xr, const float* x, const float* g, 
     return f32_bwd_in_tier(vmax, gmax, gmin1, &S)
 
 
+cdef inline bint f32_bwd_row5x2(const float** xr, const float* xa, const float* xb,
+                                const float* ga, const float* gb, float* pa, float* pb,
+                                float* wa, float* wb, Py_ssize_t n, const SeriesB* B) noexcept nogil:
+    """f32_bwd_row5 for two neighbouring rows at once (their windows xr[0..4], xr[1..5]):
+    each value of x is loaded once for both; the same bits as two calls."""
+    cdef Py_ssize_t j
+    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu, u
+    cdef float va, vb, a0, a1, a2, a3, a4, a5
+    cdef SeriesB S = B[0]
+    cdef const float* p0 = xr[0]
+    cdef const float* p1 = xr[1]
+    cdef const float* p2 = xr[2]
+    cdef const float* p3 = xr[3]
+    cdef const float* p4 = xr[4]
+    cdef const float* p5 = xr[5]
+    for j in range(n):
+        a0, a1, a2, a3, a4, a5 = p0[j], p1[j], p2[j], p3[j], p4[j], p5[j]
+        va = fma32(a4, a4, fma32(a3, a3, fma32(a2, a2, fma32(a1, a1, a0 * a0))))
+        vb = fma32(a5, a5, fma32(a4, a4, fma32(a3, a3, fma32(a2, a2, a1 * a1))))
+        u = fbits(va)
+        vmax = vmax if vmax >= u else u
+        u = fbits(vb)
+        vmax = vmax if vmax >= u else u
+        u = fbits(ga[j]) & 0x7FFFFFFFu
+        gmax = gmax if gmax >= u else u
+        u = u - 1
+        gmin1 = gmin1 if gmin1 <= u else u
+        u = fbits(gb[j]) & 0x7FFFFFFFu
+        gmax = gmax if gmax >= u else u
+        u = u - 1
+        gmin1 = gmin1 if gmin1 <= u else u
+        f32_bwd_point(va, xa[j], ga[j], pa + j, wa + j, &S)
+        f32_bwd_point(vb, xb[j], gb[j], pb + j, wb + j, &S)
+    return f32_bwd_in_tier(vmax, gmax, gmin1, &S)
+
+
 cdef inline bint f32_bwd_row(const float* x, const float* g, const float* v, float* pw,
                              float* ww, Py_ssize_t n, const SeriesB* B) noexcept nogil:
-    """p = s**-beta and w = g x s**-(beta+1) for one row from its window sums v, in float;
-    False if the row leaves the tier."""
+    """dy p (p = s**-beta) and w = g x s**-(beta+1) for one row from its window sums v,
+    in float (f32_bwd_point); False if the row leaves the tier."""
     cdef Py_ssize_t j
     cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu, u
     cdef SeriesB S = B[0]
