@@ -468,11 +468,54 @@ cdef inline void enable_f32_series(Params* P, Py_ssize_t taps) noexcept nogil:
                             &P.sf.lo, &P.sf.hi)
 
 
+cdef inline float f32_sumsq5v(float a0, float a1, float a2, float a3, float a4) noexcept nogil:
+    """a0**2 + ... + a4**2 in float, in order (the bits of f32_rows_sumsq)."""
+    return fma32(a4, a4, fma32(a3, a3, fma32(a2, a2, fma32(a1, a1, a0 * a0))))
+
+
 cdef inline float f32_sumsq5(const float* p0, const float* p1, const float* p2, const float* p3,
                              const float* p4, Py_ssize_t j) noexcept nogil:
     """p0[j]**2 + ... + p4[j]**2 in float, in order (the bits of f32_rows_sumsq)."""
-    return fma32(p4[j], p4[j], fma32(p3[j], p3[j], fma32(p2[j], p2[j],
-                 fma32(p1[j], p1[j], p0[j] * p0[j]))))
+    return f32_sumsq5v(p0[j], p1[j], p2[j], p3[j], p4[j])
+
+
+cdef inline void f32_sumsq_series5x2(const float** p, const float* xa, const float* xb,
+                                     float* ya, float* yb, Py_ssize_t n, const SeriesF* F,
+                                     Py_ssize_t* ina, Py_ssize_t* inb) noexcept nogil:
+    """f32_sumsq_series for two neighbouring rows with five-row windows (p[0..4], p[1..5])
+    and contiguous outputs, in one loop that loads each value once for both.
+
+    The same bits as two calls; ina, inb get the rows' counts of elements
+    in the tier (f32_finish completes each row).
+    """
+    cdef Py_ssize_t j, j0, j1
+    cdef int ca, cb
+    cdef float a0, a1, a2, a3, a4, a5, va, vb, hi = F.hi
+    cdef SeriesF S = F[0]
+    cdef const float* p0 = p[0]
+    cdef const float* p1 = p[1]
+    cdef const float* p2 = p[2]
+    cdef const float* p3 = p[3]
+    cdef const float* p4 = p[4]
+    cdef const float* p5 = p[5]
+    ina[0] = 0
+    inb[0] = 0
+    j0 = 0
+    while j0 < n:
+        j1 = j0 + F32_COUNT_CHUNK if n - j0 > F32_COUNT_CHUNK else n
+        ca = 0
+        cb = 0
+        for j in range(j0, j1):
+            a0, a1, a2, a3, a4, a5 = p0[j], p1[j], p2[j], p3[j], p4[j], p5[j]
+            va = f32_sumsq5v(a0, a1, a2, a3, a4)
+            vb = f32_sumsq5v(a1, a2, a3, a4, a5)
+            ca += va <= hi
+            cb += vb <= hi
+            ya[j] = f32_series(xa[j], va, &S)
+            yb[j] = f32_series(xb[j], vb, &S)
+        ina[0] += ca
+        inb[0] += cb
+        j0 = j1
 
 
 cdef inline float f32_series(float xv, float v, const SeriesF* F) noexcept nogil:
