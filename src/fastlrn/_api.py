@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _validation as V
 from ._dispatch import kernels as K
+from ._kernels._address import data_address
 from ._threads import resolve_num_threads, threads_for
 
 
@@ -244,37 +245,61 @@ def _group_dims(axes, shape, strides_list):
     return dims
 
 
-def _address(arr):
-    return arr.__array_interface__["data"][0]
+# Layouts seen recently (_across_layout's results by shape, strides, itemsize,
+# axis): working them out again took about half of a small call's time.
+_LAYOUTS = {}
+_LAYOUTS_MAX = 256
 
 
-def _run_across(arrays, lo, hi, a, beta, k, axis, nthreads):
+def _across_layout(arrays, axis):
+    """(C, n_outer, n_inner, flat strides, lines, loops) of an across call; see _run_across."""
     x = arrays[0]
+    key = (x.shape, x.itemsize, axis) + tuple(arr.strides for arr in arrays)
+    layout = _LAYOUTS.get(key)
+    if layout is not None:
+        return layout
     m = len(arrays)
-    C = x.shape[axis]
-    lo, hi = min(lo, C - 1), min(hi, C - 1)
     strides = [_estrides(arr) for arr in arrays]
     others = [ax for ax in range(x.ndim) if ax != axis]
     none = (1, [0] * m)
     dims = _group_dims(others, x.shape, strides) or [none]
     inner = dims[-1]
     outer = dims[-2] if len(dims) >= 2 else none
-    loops = dims[:-2]
     # Channels contiguous (or no inner run to vectorise over): one line per position.
     lines = inner[0] == 1 or abs(strides[0][axis]) < abs(inner[1][0])
-    bases = [_address(arr) for arr in arrays]
+    # (outer, channel, inner) strides of each array, flattened in kernel order
+    flat = tuple(s for j in range(m) for s in (outer[1][j], strides[j][axis], inner[1][j]))
+    layout = (x.shape[axis], outer[0], inner[0], flat, lines, tuple(dims[:-2]))
+    if len(_LAYOUTS) >= _LAYOUTS_MAX:
+        _LAYOUTS.clear()
+    _LAYOUTS[key] = layout
+    return layout
+
+
+def _run_across(arrays, lo, hi, a, beta, k, axis, nthreads):
+    x = arrays[0]
+    m = len(arrays)
+    C, n_outer, n_inner, flat, lines, loops = _across_layout(arrays, axis)
+    lo, hi = min(lo, C - 1), min(hi, C - 1)
+    bases = [data_address(arr) for arr in arrays]
     isz = x.itemsize
     is_double = x.dtype == np.float64
-    # (outer, channel, inner) strides of each array, flattened in kernel order
-    flat = [s for j in range(m) for s in (outer[1][j], strides[j][axis], inner[1][j])]
+    if not loops:
+        if m == 2:
+            K.across_forward(is_double, *bases, n_outer, C, n_inner, *flat,
+                             lo, hi, a, beta, k, nthreads, lines)
+        else:
+            K.across_backward(is_double, *bases, n_outer, C, n_inner, *flat,
+                              lo, hi, a, beta, k, nthreads, lines)
+        return
     for idx in itertools.product(*(range(n) for n, _ in loops)):
         addr = [b + isz * sum(i * st[j] for i, (_, st) in zip(idx, loops))
                 for j, b in enumerate(bases)]
         if m == 2:
-            K.across_forward(is_double, *addr, outer[0], C, inner[0], *flat,
+            K.across_forward(is_double, *addr, n_outer, C, n_inner, *flat,
                              lo, hi, a, beta, k, nthreads, lines)
         else:
-            K.across_backward(is_double, *addr, outer[0], C, inner[0], *flat,
+            K.across_backward(is_double, *addr, n_outer, C, n_inner, *flat,
                               lo, hi, a, beta, k, nthreads, lines)
 
 
@@ -293,7 +318,7 @@ def _run_within(arrays, lo, hi, a, beta, k, axis, nthreads):
     spatial_strides = [[st[ax] for ax in spatial] for st in strides]
     los = [min(lo, n - 1) for n in shape]
     his = [min(hi, n - 1) for n in shape]
-    addrs = [_address(arr) for arr in arrays]
+    addrs = [data_address(arr) for arr in arrays]
     is_double = x.dtype == np.float64
     if len(arrays) == 2:
         K.within_forward(is_double, *addrs, P1, P2, *plane_strides, shape,

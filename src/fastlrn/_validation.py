@@ -5,12 +5,15 @@ got <what was received>". Validation returns clean values (a frozen
 ``Window`` for the LRN parameters); kernels never see user objects.
 """
 
+import functools
 import math
 import numbers
 import operator
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._kernels._address import data_address
 
 REGIONS = ("across", "within")
 
@@ -91,6 +94,12 @@ def check_axis(channel_axis, ndim):
 
 def compute_dtype(dtype, name="x"):
     """The dtype a real input is computed in: result_type(dtype, float32)."""
+    if dtype in _COMPUTE:
+        return _COMPUTE[dtype]           # the common case, without result_type
+    return _compute_dtype(dtype, name)
+
+
+def _compute_dtype(dtype, name):
     if dtype.kind not in "biuf":
         raise TypeError(
             f"{name} must hold real numbers (bool, integer or float), got dtype {dtype}")
@@ -100,6 +109,9 @@ def compute_dtype(dtype, name="x"):
             f"{name} must have a dtype that computes in float32 or float64, got dtype "
             f"{dtype} (extended precision is not supported; convert to float64)")
     return np.dtype(result)
+
+
+_COMPUTE = {np.dtype(t): np.dtype(t) for t in (np.float32, np.float64)}
 
 
 # DLPack's device type for host memory (DLDeviceType.kDLCPU).
@@ -159,7 +171,21 @@ def prepare_input(x, dtype, name="x"):
 
 
 def resolve(x_ndim, size, alpha, beta, k, region, channel_axis, average):
-    """Check the LRN parameters against an input of ``x_ndim`` dimensions."""
+    """Check the LRN parameters against an input of ``x_ndim`` dimensions.
+
+    Results are remembered per argument values and types (checking them
+    again took about 4 us of a call's 20); unhashable arguments, and every
+    argument that fails, are checked each time.
+    """
+    args = (x_ndim, size, alpha, beta, k, region, channel_axis, average)
+    try:
+        hash(args)
+    except TypeError:
+        return _resolve(*args)
+    return _resolve_cached(*args)
+
+
+def _resolve(x_ndim, size, alpha, beta, k, region, channel_axis, average):
     size = check_size(size)
     alpha = check_real("alpha", alpha)
     beta = check_real("beta", beta, minimum=0)
@@ -189,6 +215,11 @@ def resolve(x_ndim, size, alpha, beta, k, region, channel_axis, average):
                   region=region, channel_axis=ax, axes=axes)
 
 
+@functools.lru_cache(maxsize=256, typed=True)
+def _resolve_cached(*args):
+    return _resolve(*args)
+
+
 def _may_overlap_itself(a):
     """True when two elements of ``a`` may share memory.
 
@@ -199,6 +230,8 @@ def _may_overlap_itself(a):
     do ``as_strided`` layouts that interleave axes, which this conservative
     test cannot tell from overlapping ones.
     """
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return False
     if a.size == 0:
         return False  # no elements; NumPy may give an empty array zero strides
     span = a.itemsize
@@ -229,7 +262,7 @@ def check_out(out, shape, dtype, inputs):
     for name, arr in inputs:
         if not np.may_share_memory(out, arr):
             continue
-        same = (out.__array_interface__["data"][0] == arr.__array_interface__["data"][0]
+        same = (data_address(out) == data_address(arr)
                 and out.strides == arr.strides and out.shape == arr.shape)
         if same:
             continue
