@@ -254,3 +254,19 @@ def test_within_routes_agree_bit_for_bit(rng):
     np.testing.assert_array_equal(fastlrn.lrn(wide[..., ::2], **params), want)
     for n in (1, 3):
         np.testing.assert_array_equal(fastlrn.lrn(x, num_threads=n, **params), want)
+
+
+@pytest.mark.parametrize("C", [5, 6, 7, 9, 13, 14, 31])
+@pytest.mark.parametrize("lo, hi", [(2, 2), (1, 3), (3, 1), (0, 4), (4, 0), (1, 2), (3, 3)])
+def test_gradient_rings_agree_with_tiles_for_every_channel_count_and_window(rng, C, lo, hi):
+    # The rings take rows in pairs (one loop for p, w and dx where the size-5
+    # window is centred and inside, a pair loop for other five-row windows,
+    # single rows elsewhere); in place the tiles take single rows. Windows
+    # given as [i - lo, i + hi] directly, as fastlrn.compat does.
+    from fastlrn import _api
+    x = rng.standard_normal((2, C, 9, 11)).astype(np.float32)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    rings = _api._backward(x, dy, lo, hi, 1e-4, 0.75, 2.0, "across", 1, None, 1)
+    xc = x.copy()
+    tiles = _api._backward(xc, dy, lo, hi, 1e-4, 0.75, 2.0, "across", 1, xc, 1)
+    np.testing.assert_array_equal(rings, tiles)

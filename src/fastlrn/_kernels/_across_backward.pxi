@@ -249,6 +249,7 @@ cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
     """
     cdef idx_t r, r2, c, i, m, first
     cdef const float* rows[BWD_F32_TAPS + 1]
+    cdef const float* wrows[4]
     # whole planes lying end to end (w == xs_c, gs_c) are sequential sweeps
     # that the hardware prefetcher follows; narrower blocks prefetch rows
     cdef bint pf = w != xs_c or w != gs_c
@@ -261,6 +262,21 @@ cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
                 if c + hi + PREFETCH_ROWS < C:
                     prefetch_row(x + (c + hi + PREFETCH_ROWS) * xs_c, w * sizeof(float))
                     prefetch_row(g + (c + hi + PREFETCH_ROWS) * gs_c, w * sizeof(float))
+        if r2 - r == 2 and lo == 2 and hi == 2 and r >= 4 and r + 3 < C and ys_i == 1:
+            # interior pair, size 5: p, w and dx in one loop (f32_bwd_fused2)
+            c = r - 2
+            for i in range(6):
+                rows[i] = x + (r - 2 + i) * xs_c
+            for i in range(4):
+                wrows[i] = wr + ((r - 4 + i) % R) * T
+            if not f32_bwd_fused2(rows, g + r * gs_c, g + (r + 1) * gs_c, pr + (r % R) * T,
+                                  pr + ((r + 1) % R) * T, wr + (r % R) * T,
+                                  wr + ((r + 1) % R) * T, wrows, pr + (c % R) * T,
+                                  pr + ((c + 1) % R) * T, dx + c * ys_c, dx + (c + 1) * ys_c,
+                                  w, &P.bf):
+                return False
+            r = r2
+            continue
         if r2 - r == 2 and r - lo >= 0 and r + 1 + hi < C and lo + hi == 4:
             for i in range(6):
                 rows[i] = x + (r - lo + i) * xs_c

@@ -820,6 +820,62 @@ cdef inline bint f32_bwd_row5x2(const float** xr, const float* xa, const float* 
     return f32_bwd_in_tier(vmax, gmax, gmin1, &S)
 
 
+cdef inline bint f32_bwd_fused2(const float** xr, const float* ga, const float* gb,
+                                float* pa, float* pb, float* wa, float* wb, const float** wr,
+                                const float* gpc, const float* gpd, float* dc, float* dd,
+                                Py_ssize_t n, const SeriesB* B) noexcept nogil:
+    """Rows r, r + 1 of dy p and w and rows c = r - 2, c + 1 of dx in one loop (size-5 windows
+    centred on their row, all rows inside the channels).
+
+    xr: the six rows of x r - 2 .. r + 3 (so x(c), x(c + 1), x(r), x(r + 1)
+    are among them); wr: the rows of w r - 4 .. r - 1; gpc, gpd: dy p of
+    rows c, c + 1. The w of rows r, r + 1 go into dx from registers. The
+    same arithmetic per element as f32_bwd_row5x2 then f32_bwd_dx_row5x2,
+    so the same bits; False if row r or r + 1 leaves the tier.
+    """
+    cdef Py_ssize_t j
+    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu, u
+    cdef float va, vb, a0, a1, a2, a3, a4, a5, gpa, gpb, wva, wvb, b1, b2, b3
+    cdef SeriesB S = B[0]
+    cdef float c2ab = S.c2ab
+    cdef const float* p0 = xr[0]
+    cdef const float* p1 = xr[1]
+    cdef const float* p2 = xr[2]
+    cdef const float* p3 = xr[3]
+    cdef const float* p4 = xr[4]
+    cdef const float* p5 = xr[5]
+    cdef const float* w0 = wr[0]
+    cdef const float* w1 = wr[1]
+    cdef const float* w2 = wr[2]
+    cdef const float* w3 = wr[3]
+    for j in range(n):
+        a0, a1, a2, a3, a4, a5 = p0[j], p1[j], p2[j], p3[j], p4[j], p5[j]
+        va = f32_sumsq5v(a0, a1, a2, a3, a4)
+        vb = f32_sumsq5v(a1, a2, a3, a4, a5)
+        u = fbits(va)
+        vmax = vmax if vmax >= u else u
+        u = fbits(vb)
+        vmax = vmax if vmax >= u else u
+        u = fbits(ga[j]) & 0x7FFFFFFFu
+        gmax = gmax if gmax >= u else u
+        u = u - 1
+        gmin1 = gmin1 if gmin1 <= u else u
+        u = fbits(gb[j]) & 0x7FFFFFFFu
+        gmax = gmax if gmax >= u else u
+        u = u - 1
+        gmin1 = gmin1 if gmin1 <= u else u
+        f32_bwd_point(va, a2, ga[j], &gpa, &wva, &S)
+        f32_bwd_point(vb, a3, gb[j], &gpb, &wvb, &S)
+        pa[j] = gpa
+        pb[j] = gpb
+        wa[j] = wva
+        wb[j] = wvb
+        b1, b2, b3 = w1[j], w2[j], w3[j]
+        dc[j] = fma32(-(c2ab * a0), (((w0[j] + b1) + b2) + b3) + wva, gpc[j])
+        dd[j] = fma32(-(c2ab * a1), (((b1 + b2) + b3) + wva) + wvb, gpd[j])
+    return f32_bwd_in_tier(vmax, gmax, gmin1, &S)
+
+
 cdef inline bint f32_bwd_row(const float* x, const float* g, const float* v, float* pw,
                              float* ww, Py_ssize_t n, const SeriesB* B) noexcept nogil:
     """dy p (p = s**-beta) and w = g x s**-(beta+1) for one row from its window sums v,
