@@ -284,23 +284,14 @@ def _run_across(arrays, lo, hi, a, beta, k, axis, nthreads):
     bases = [data_address(arr) for arr in arrays]
     isz = x.itemsize
     is_double = x.dtype == np.float64
+    kernel = K.across_forward if m == 2 else K.across_backward
     if not loops:
-        if m == 2:
-            K.across_forward(is_double, *bases, n_outer, C, n_inner, *flat,
-                             lo, hi, a, beta, k, nthreads, lines)
-        else:
-            K.across_backward(is_double, *bases, n_outer, C, n_inner, *flat,
-                              lo, hi, a, beta, k, nthreads, lines)
+        kernel(is_double, *bases, n_outer, C, n_inner, *flat, lo, hi, a, beta, k, nthreads, lines)
         return
     for idx in itertools.product(*(range(n) for n, _ in loops)):
         addr = [b + isz * sum(i * st[j] for i, (_, st) in zip(idx, loops))
                 for j, b in enumerate(bases)]
-        if m == 2:
-            K.across_forward(is_double, *addr, n_outer, C, n_inner, *flat,
-                             lo, hi, a, beta, k, nthreads, lines)
-        else:
-            K.across_backward(is_double, *addr, n_outer, C, n_inner, *flat,
-                              lo, hi, a, beta, k, nthreads, lines)
+        kernel(is_double, *addr, n_outer, C, n_inner, *flat, lo, hi, a, beta, k, nthreads, lines)
 
 
 def _run_within(arrays, lo, hi, a, beta, k, axis, nthreads):

@@ -750,6 +750,18 @@ cdef inline void f32_bwd_point(float vv, float xv, float gv, float* pw, float* w
     ww[0] = (gv * xv) * q
 
 
+cdef inline void f32_bwd_track(float v, float g, uint32_t* vmax, uint32_t* gmax,
+                               uint32_t* gmin1) noexcept nogil:
+    """Fold one element's window sum v and dy g into a row's bit tests (f32_bwd_in_tier):
+    integer max/min reductions, which vectorise."""
+    cdef uint32_t u = fbits(v)
+    vmax[0] = vmax[0] if vmax[0] >= u else u
+    u = fbits(g) & 0x7FFFFFFFu
+    gmax[0] = gmax[0] if gmax[0] >= u else u
+    u = u - 1
+    gmin1[0] = gmin1[0] if gmin1[0] <= u else u
+
+
 cdef inline bint f32_bwd_in_tier(uint32_t vmax, uint32_t gmax, uint32_t gmin1,
                                  const SeriesB* S) noexcept nogil:
     """Whether a row's window sums (largest bits vmax) and dy (largest |dy| bits gmax,
@@ -764,7 +776,7 @@ cdef inline bint f32_bwd_row5(const float** xr, const float* x, const float* g, 
     The same bits as f32_rows_sumsq of the five rows then f32_bwd_row.
     """
     cdef Py_ssize_t j
-    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu, u
+    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu
     cdef float vv
     cdef SeriesB S = B[0]
     cdef const float* p0 = xr[0]
@@ -774,14 +786,23 @@ cdef inline bint f32_bwd_row5(const float** xr, const float* x, const float* g, 
     cdef const float* p4 = xr[4]
     for j in range(n):
         vv = f32_sumsq5(p0, p1, p2, p3, p4, j)
-        u = fbits(vv)
-        vmax = vmax if vmax >= u else u
-        u = fbits(g[j]) & 0x7FFFFFFFu
-        gmax = gmax if gmax >= u else u
-        u = u - 1
-        gmin1 = gmin1 if gmin1 <= u else u
+        f32_bwd_track(vv, g[j], &vmax, &gmax, &gmin1)
         f32_bwd_point(vv, x[j], g[j], pw + j, ww + j, &S)
     return f32_bwd_in_tier(vmax, gmax, gmin1, &S)
+
+
+cdef inline void f32_bwd_pair(float a0, float a1, float a2, float a3, float a4, float a5,
+                              float xa, float xb, float ga, float gb, float* gpa, float* wva,
+                              float* gpb, float* wvb, uint32_t* vmax, uint32_t* gmax,
+                              uint32_t* gmin1, const SeriesB* S) noexcept nogil:
+    """f32_bwd_point of two neighbouring elements from the six values of their windows
+    (a0..a4 and a1..a5), with their bit tests folded in (f32_bwd_track)."""
+    cdef float va = f32_sumsq5v(a0, a1, a2, a3, a4)
+    cdef float vb = f32_sumsq5v(a1, a2, a3, a4, a5)
+    f32_bwd_track(va, ga, vmax, gmax, gmin1)
+    f32_bwd_track(vb, gb, vmax, gmax, gmin1)
+    f32_bwd_point(va, xa, ga, gpa, wva, S)
+    f32_bwd_point(vb, xb, gb, gpb, wvb, S)
 
 
 cdef inline bint f32_bwd_row5x2(const float** xr, const float* xa, const float* xb,
@@ -790,8 +811,7 @@ cdef inline bint f32_bwd_row5x2(const float** xr, const float* xa, const float* 
     """f32_bwd_row5 for two neighbouring rows at once (their windows xr[0..4], xr[1..5]):
     each value of x is loaded once for both; the same bits as two calls."""
     cdef Py_ssize_t j
-    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu, u
-    cdef float va, vb, a0, a1, a2, a3, a4, a5
+    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu
     cdef SeriesB S = B[0]
     cdef const float* p0 = xr[0]
     cdef const float* p1 = xr[1]
@@ -800,23 +820,8 @@ cdef inline bint f32_bwd_row5x2(const float** xr, const float* xa, const float* 
     cdef const float* p4 = xr[4]
     cdef const float* p5 = xr[5]
     for j in range(n):
-        a0, a1, a2, a3, a4, a5 = p0[j], p1[j], p2[j], p3[j], p4[j], p5[j]
-        va = fma32(a4, a4, fma32(a3, a3, fma32(a2, a2, fma32(a1, a1, a0 * a0))))
-        vb = fma32(a5, a5, fma32(a4, a4, fma32(a3, a3, fma32(a2, a2, a1 * a1))))
-        u = fbits(va)
-        vmax = vmax if vmax >= u else u
-        u = fbits(vb)
-        vmax = vmax if vmax >= u else u
-        u = fbits(ga[j]) & 0x7FFFFFFFu
-        gmax = gmax if gmax >= u else u
-        u = u - 1
-        gmin1 = gmin1 if gmin1 <= u else u
-        u = fbits(gb[j]) & 0x7FFFFFFFu
-        gmax = gmax if gmax >= u else u
-        u = u - 1
-        gmin1 = gmin1 if gmin1 <= u else u
-        f32_bwd_point(va, xa[j], ga[j], pa + j, wa + j, &S)
-        f32_bwd_point(vb, xb[j], gb[j], pb + j, wb + j, &S)
+        f32_bwd_pair(p0[j], p1[j], p2[j], p3[j], p4[j], p5[j], xa[j], xb[j], ga[j], gb[j],
+                     pa + j, wa + j, pb + j, wb + j, &vmax, &gmax, &gmin1, &S)
     return f32_bwd_in_tier(vmax, gmax, gmin1, &S)
 
 
@@ -834,8 +839,8 @@ cdef inline bint f32_bwd_fused2(const float** xr, const float* ga, const float* 
     so the same bits; False if row r or r + 1 leaves the tier.
     """
     cdef Py_ssize_t j
-    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu, u
-    cdef float va, vb, a0, a1, a2, a3, a4, a5, gpa, gpb, wva, wvb, b1, b2, b3
+    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu
+    cdef float a0, a1, a2, a3, a4, a5, gpa, gpb, wva, wvb, b1, b2, b3
     cdef SeriesB S = B[0]
     cdef float c2ab = S.c2ab
     cdef const float* p0 = xr[0]
@@ -850,22 +855,8 @@ cdef inline bint f32_bwd_fused2(const float** xr, const float* ga, const float* 
     cdef const float* w3 = wr[3]
     for j in range(n):
         a0, a1, a2, a3, a4, a5 = p0[j], p1[j], p2[j], p3[j], p4[j], p5[j]
-        va = f32_sumsq5v(a0, a1, a2, a3, a4)
-        vb = f32_sumsq5v(a1, a2, a3, a4, a5)
-        u = fbits(va)
-        vmax = vmax if vmax >= u else u
-        u = fbits(vb)
-        vmax = vmax if vmax >= u else u
-        u = fbits(ga[j]) & 0x7FFFFFFFu
-        gmax = gmax if gmax >= u else u
-        u = u - 1
-        gmin1 = gmin1 if gmin1 <= u else u
-        u = fbits(gb[j]) & 0x7FFFFFFFu
-        gmax = gmax if gmax >= u else u
-        u = u - 1
-        gmin1 = gmin1 if gmin1 <= u else u
-        f32_bwd_point(va, a2, ga[j], &gpa, &wva, &S)
-        f32_bwd_point(vb, a3, gb[j], &gpb, &wvb, &S)
+        f32_bwd_pair(a0, a1, a2, a3, a4, a5, a2, a3, ga[j], gb[j], &gpa, &wva, &gpb, &wvb,
+                     &vmax, &gmax, &gmin1, &S)
         pa[j] = gpa
         pb[j] = gpb
         wa[j] = wva
@@ -881,15 +872,10 @@ cdef inline bint f32_bwd_row(const float* x, const float* g, const float* v, flo
     """dy p (p = s**-beta) and w = g x s**-(beta+1) for one row from its window sums v,
     in float (f32_bwd_point); False if the row leaves the tier."""
     cdef Py_ssize_t j
-    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu, u
+    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu
     cdef SeriesB S = B[0]
     for j in range(n):
-        u = fbits(v[j])
-        vmax = vmax if vmax >= u else u
-        u = fbits(g[j]) & 0x7FFFFFFFu
-        gmax = gmax if gmax >= u else u
-        u = u - 1
-        gmin1 = gmin1 if gmin1 <= u else u
+        f32_bwd_track(v[j], g[j], &vmax, &gmax, &gmin1)
         f32_bwd_point(v[j], x[j], g[j], pw + j, ww + j, &S)
     return f32_bwd_in_tier(vmax, gmax, gmin1, &S)
 
