@@ -73,34 +73,41 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
     pass with the series (f32_sumsq_series), then gives the elements
     outside the float tier their double window sum (f32_finish). Values
     are read from x, or (strided, in place) from a ring of R rows in xb.
+    Read from x with contiguous output rows, four rows with unclipped
+    five-row windows share one loop (f32_sumsq_series5x4), each with the
+    bits it gets alone.
     """
-    cdef idx_t c, i, first, last, m, nxt = 0, inside, inside2
+    cdef idx_t c, i, first, last, m, nxt = 0, inside
     cdef float* yrow
     cdef const float* xrow
-    cdef const float* xrows[F32_SUM_TAPS + 1]
+    cdef const float* xrows[F32_SUM_TAPS + 3]
+    cdef const float* xq[4]
+    cdef float* yq[4]
+    cdef idx_t insq[4]
     cdef bint keep = xs_i != 1 or <const void*>x == <const void*>y
     cdef bint pf = xs_i == 1 and w != xs_c     # as in across_planar_tile
-    # two neighbouring rows with five-row windows read from x go through one
-    # loop (f32_sumsq_series5x2: 8 loads per column for both, not 12)
-    cdef bint pairs = not keep and ys_i == 1 and lo + hi == 4
+    # four neighbouring rows with five-row windows read from x go through
+    # one loop (f32_sumsq_series5x4)
+    cdef bint quads = not keep and ys_i == 1 and lo + hi == 4
     c = 0
     while c < C:
-        while nxt < C and nxt <= c + hi + pairs:     # (the ring of keep has no row to spare)
+        while nxt < C and nxt <= c + hi + 3 * quads:     # (the ring of keep has no row to spare)
             if pf and nxt + PREFETCH_ROWS < C:
                 prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(float))
             if keep:
                 copy_row_f(x + nxt * xs_c, xs_i, w, xb + (nxt % R) * T)
             nxt += 1
         first = imax(0, c - lo)
-        if pairs and c - lo >= 0 and c + 1 + hi < C:
-            for i in range(6):
+        if quads and c - lo >= 0 and c + 3 + hi < C:
+            for i in range(8):
                 xrows[i] = x + (first + i) * xs_c
-            f32_sumsq_series5x2(xrows, x + c * xs_c, x + (c + 1) * xs_c, y + c * ys_c,
-                                y + (c + 1) * ys_c, w, &P.sf, &inside, &inside2)
-            f32_finish(xrows, 5, x + c * xs_c, y + c * ys_c, 1, vf, vd, w, P, inside)
-            f32_finish(xrows + 1, 5, x + (c + 1) * xs_c, y + (c + 1) * ys_c, 1, vf, vd, w, P,
-                       inside2)
-            c += 2
+            for i in range(4):
+                xq[i] = x + (c + i) * xs_c
+                yq[i] = y + (c + i) * ys_c
+            f32_sumsq_series5x4(xrows, xq, yq, w, &P.sf, insq)
+            for i in range(4):
+                f32_finish(xrows + i, 5, xq[i], yq[i], 1, vf, vd, w, P, insq[i])
+            c += 4
             continue
         last = imin(C - 1, c + hi)
         m = last - first + 1

@@ -479,18 +479,20 @@ cdef inline float f32_sumsq5(const float* p0, const float* p1, const float* p2, 
     return f32_sumsq5v(p0[j], p1[j], p2[j], p3[j], p4[j])
 
 
-cdef inline void f32_sumsq_series5x2(const float** p, const float* xa, const float* xb,
-                                     float* ya, float* yb, Py_ssize_t n, const SeriesF* F,
-                                     Py_ssize_t* ina, Py_ssize_t* inb) noexcept nogil:
-    """f32_sumsq_series for two neighbouring rows with five-row windows (p[0..4], p[1..5])
-    and contiguous outputs, in one loop that loads each value once for both.
+cdef inline void f32_sumsq_series5x4(const float** p, const float** xs, float** ys, Py_ssize_t n,
+                                     const SeriesF* F, Py_ssize_t* ins) noexcept nogil:
+    """f32_sumsq_series for four neighbouring rows with five-row windows (p[i..i+4], i < 4)
+    and contiguous outputs ys[i], in one loop that loads each value once for all four.
 
-    The same bits as two calls; ina, inb get the rows' counts of elements
-    in the tier (f32_finish completes each row).
+    Loads, not arithmetic, bound this loop: 12 loads per column for four
+    rows where four calls make 24 (W1, 1 thread: 0.63 -> 0.49 ns/element
+    with two rows per loop, 0.41 with four). The same bits as four calls;
+    ins[i] gets row i's count of elements in the tier (f32_finish
+    completes each row).
     """
     cdef Py_ssize_t j, j0, j1
-    cdef int ca, cb
-    cdef float a0, a1, a2, a3, a4, a5, va, vb, hi = F.hi
+    cdef int c0, c1, c2, c3
+    cdef float a0, a1, a2, a3, a4, a5, a6, a7, v0, v1, v2, v3, hi = F.hi
     cdef SeriesF S = F[0]
     cdef const float* p0 = p[0]
     cdef const float* p1 = p[1]
@@ -498,23 +500,45 @@ cdef inline void f32_sumsq_series5x2(const float** p, const float* xa, const flo
     cdef const float* p3 = p[3]
     cdef const float* p4 = p[4]
     cdef const float* p5 = p[5]
-    ina[0] = 0
-    inb[0] = 0
+    cdef const float* p6 = p[6]
+    cdef const float* p7 = p[7]
+    cdef const float* x0 = xs[0]
+    cdef const float* x1 = xs[1]
+    cdef const float* x2 = xs[2]
+    cdef const float* x3 = xs[3]
+    cdef float* y0 = ys[0]
+    cdef float* y1 = ys[1]
+    cdef float* y2 = ys[2]
+    cdef float* y3 = ys[3]
+    ins[0] = 0
+    ins[1] = 0
+    ins[2] = 0
+    ins[3] = 0
     j0 = 0
     while j0 < n:
         j1 = j0 + F32_COUNT_CHUNK if n - j0 > F32_COUNT_CHUNK else n
-        ca = 0
-        cb = 0
+        c0 = 0
+        c1 = 0
+        c2 = 0
+        c3 = 0
         for j in range(j0, j1):
-            a0, a1, a2, a3, a4, a5 = p0[j], p1[j], p2[j], p3[j], p4[j], p5[j]
-            va = f32_sumsq5v(a0, a1, a2, a3, a4)
-            vb = f32_sumsq5v(a1, a2, a3, a4, a5)
-            ca += va <= hi
-            cb += vb <= hi
-            ya[j] = f32_series(xa[j], va, &S)
-            yb[j] = f32_series(xb[j], vb, &S)
-        ina[0] += ca
-        inb[0] += cb
+            a0, a1, a2, a3, a4, a5, a6, a7 = p0[j], p1[j], p2[j], p3[j], p4[j], p5[j], p6[j], p7[j]
+            v0 = f32_sumsq5v(a0, a1, a2, a3, a4)
+            v1 = f32_sumsq5v(a1, a2, a3, a4, a5)
+            v2 = f32_sumsq5v(a2, a3, a4, a5, a6)
+            v3 = f32_sumsq5v(a3, a4, a5, a6, a7)
+            c0 += v0 <= hi
+            c1 += v1 <= hi
+            c2 += v2 <= hi
+            c3 += v3 <= hi
+            y0[j] = f32_series(x0[j], v0, &S)
+            y1[j] = f32_series(x1[j], v1, &S)
+            y2[j] = f32_series(x2[j], v2, &S)
+            y3[j] = f32_series(x3[j], v3, &S)
+        ins[0] += c0
+        ins[1] += c1
+        ins[2] += c2
+        ins[3] += c3
         j0 = j1
 
 
