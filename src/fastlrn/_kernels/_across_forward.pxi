@@ -18,17 +18,43 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
     place, or strided) they are kept in the ring xb too, so nothing read
     has been overwritten.
     """
-    cdef idx_t c, j, first, last, nxt = 0
-    cdef floating* yrow
-    cdef const floating* xrow
-    cdef int bad
+    cdef idx_t c, i, first, nxt = 0
+    cdef const double* xrows[8]
+    cdef const double* xq[4]
+    cdef double* yq[4]
+    cdef idx_t insq[4]
     cdef bint keep = xs_i != 1 or <const void*>x == <const void*>y
     # Whole planes lying end to end (w == xs_c) are one sequential sweep,
     # which the hardware prefetcher follows best; in narrower tiles each
     # channel row is its own memory stream, too many for it, so a row a few
     # steps ahead is prefetched.
     cdef bint pf = xs_i == 1 and w != xs_c
-    for c in range(C):
+    # float64, read from x, contiguous output rows, five-row windows whose
+    # plain sums go first: four rows with unclipped windows in one loop
+    # (f64_sumsq_series5x4); a row with an element outside the low tier is
+    # then done again alone from the ring, with the same bits.
+    cdef bint quads = False
+    if floating is double:
+        quads = not keep and ys_i == 1 and lo + hi == 4 and comp != NULL and P.poly1_ok
+    c = 0
+    while c < C:
+        if quads and c - lo >= 0 and c + 3 + hi < C:
+            if floating is double:
+                for i in range(8):
+                    xrows[i] = x + (c - lo + i) * xs_c
+                for i in range(4):
+                    xq[i] = x + (c + i) * xs_c
+                    yq[i] = y + (c + i) * ys_c
+                f64_sumsq_series5x4(xrows, xq, yq, w, P, insq)
+                for i in range(4):
+                    if insq[i] != w:
+                        for first in range(c + i - lo, c + i + hi + 1):
+                            square_row(x + first * xs_c, w, sq + (first % R) * T)
+                        planar_row(x, y, c + i, C, w, T, R, xs_c, xs_i, ys_c, ys_i, lo, hi, P,
+                                   xb, sq, v, comp, vp, keep)
+            c += 4
+            nxt = imax(nxt, c - lo)     # rows before c - lo are no window's any more
+            continue
         while nxt < C and nxt <= c + hi:
             if pf and nxt + PREFETCH_ROWS < C:
                 prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(floating))
@@ -37,30 +63,91 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
             else:
                 square_row(x + nxt * xs_c, w, sq + (nxt % R) * T)
             nxt += 1
-        first = imax(0, c - lo)
-        last = imin(C - 1, c + hi)
-        yrow = y + c * ys_c
-        xrow = xb + (c % R) * T if keep else x + c * xs_c
-        if comp != NULL and P.poly1_ok:
-            # compensated sums only for rows that leave the low tier
-            rows_window_sum(sq, T, R, v, w, first, last, NULL)
-            if plain_low_row(xrow, yrow, ys_i, v, w, P) == w:
-                continue
-            memcpy(vp, v, w * sizeof(double))
-            rows_window_sum(sq, T, R, v, w, first, last, comp)
-            bad = finish_after_plain(xrow, yrow, ys_i, vp, v, w, P)
-        else:
-            rows_window_sum(sq, T, R, v, w, first, last, comp)
-            bad = finalize_row(xrow, yrow, ys_i, v, w, P)
-        if bad:
-            for j in range(w):
-                if needs_fix(v[j], P):
-                    if needs_safe(v[j], P):
-                        yrow[j * ys_i] = <floating>safe_finish(
-                            xrow[j], ring_sumsq(xb + j, T, R, first, last) if keep
-                            else strided_sumsq(x + j, xs_c, first, last), P)
-                    else:
-                        yrow[j * ys_i] = <floating>double_value(xrow[j], v[j], P)
+        planar_row(x, y, c, C, w, T, R, xs_c, xs_i, ys_c, ys_i, lo, hi, P, xb, sq, v, comp, vp,
+                   keep)
+        c += 1
+
+
+cdef inline void planar_row(const floating* x, floating* y, idx_t c, idx_t C, idx_t w, idx_t T,
+                            idx_t R, idx_t xs_c, idx_t xs_i, idx_t ys_c, idx_t ys_i,
+                            idx_t lo, idx_t hi, const Params* P, floating* xb, double* sq,
+                            double* v, double* comp, double* vp, bint keep) noexcept nogil:
+    """Output row c of across_planar_tile from the squares of its window's rows in the ring."""
+    cdef idx_t j
+    cdef idx_t first = imax(0, c - lo)
+    cdef idx_t last = imin(C - 1, c + hi)
+    cdef floating* yrow = y + c * ys_c
+    cdef const floating* xrow = xb + (c % R) * T if keep else x + c * xs_c
+    cdef int bad
+    if comp != NULL and P.poly1_ok:
+        # compensated sums only for rows that leave the low tier
+        rows_window_sum(sq, T, R, v, w, first, last, NULL)
+        if plain_low_row(xrow, yrow, ys_i, v, w, P) == w:
+            return
+        memcpy(vp, v, w * sizeof(double))
+        rows_window_sum(sq, T, R, v, w, first, last, comp)
+        bad = finish_after_plain(xrow, yrow, ys_i, vp, v, w, P)
+    else:
+        rows_window_sum(sq, T, R, v, w, first, last, comp)
+        bad = finalize_row(xrow, yrow, ys_i, v, w, P)
+    if bad:
+        for j in range(w):
+            if needs_fix(v[j], P):
+                if needs_safe(v[j], P):
+                    yrow[j * ys_i] = <floating>safe_finish(
+                        xrow[j], ring_sumsq(xb + j, T, R, first, last) if keep
+                        else strided_sumsq(x + j, xs_c, first, last), P)
+                else:
+                    yrow[j * ys_i] = <floating>double_value(xrow[j], v[j], P)
+
+
+cdef inline void f64_sumsq_series5x4(const double** p, const double** xs, double** ys, idx_t n,
+                                     const Params* P, idx_t* ins) noexcept nogil:
+    """plain_low_row of four neighbouring float64 rows from their plain window sums, formed
+    in registers from the eight rows of values p (row i's window: p[i..i+4]).
+
+    The sums are rows_window_sum's without compensation, (((s0 + s1) + s2)
+    + s3) + s4 of the double squares, so every element gets the bits the
+    row-by-row route gives it where its plain sum is in the low tier;
+    ins[i] counts row i's elements there (a row with fewer is redone).
+    """
+    cdef idx_t j
+    cdef long long c0 = 0, c1 = 0, c2 = 0, c3 = 0
+    cdef double s0, s1, s2, s3, s4, s5, s6, s7, v0, v1, v2, v3
+    cdef double lo = P.vlo_p1, hi = P.vhi_p1
+    cdef Series S = P.ser
+    cdef const double* p0 = p[0]
+    cdef const double* p1 = p[1]
+    cdef const double* p2 = p[2]
+    cdef const double* p3 = p[3]
+    cdef const double* p4 = p[4]
+    cdef const double* p5 = p[5]
+    cdef const double* p6 = p[6]
+    cdef const double* p7 = p[7]
+    cdef const double* x0 = xs[0]
+    cdef const double* x1 = xs[1]
+    cdef const double* x2 = xs[2]
+    cdef const double* x3 = xs[3]
+    cdef double* y0 = ys[0]
+    cdef double* y1 = ys[1]
+    cdef double* y2 = ys[2]
+    cdef double* y3 = ys[3]
+    for j in range(n):
+        s0, s1, s2, s3 = p0[j] * p0[j], p1[j] * p1[j], p2[j] * p2[j], p3[j] * p3[j]
+        s4, s5, s6, s7 = p4[j] * p4[j], p5[j] * p5[j], p6[j] * p6[j], p7[j] * p7[j]
+        v0 = (((s0 + s1) + s2) + s3) + s4
+        v1 = (((s1 + s2) + s3) + s4) + s5
+        v2 = (((s2 + s3) + s4) + s5) + s6
+        v3 = (((s3 + s4) + s5) + s6) + s7
+        c0 += (v0 >= lo) & (v0 <= hi)
+        c1 += (v1 >= lo) & (v1 <= hi)
+        c2 += (v2 >= lo) & (v2 <= hi)
+        c3 += (v3 >= lo) & (v3 <= hi)
+        y0[j] = series6(x0[j], v0, &S)
+        y1[j] = series6(x1[j], v1, &S)
+        y2[j] = series6(x2[j], v2, &S)
+        y3[j] = series6(x3[j], v3, &S)
+    ins[0], ins[1], ins[2], ins[3] = c0, c1, c2, c3
 
 
 cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx_t T,
