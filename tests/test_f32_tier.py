@@ -216,13 +216,19 @@ def test_gradient_with_every_dy_tiny(rng):
 
 @pytest.mark.parametrize("shape, size", [((2, 3, 40, 37), 5), ((2, 3, 30), 7),
                                          ((1, 2, 9, 10, 11), 3), ((2, 3, 40, 37), 4)])
-def test_within_float_tier_is_local(rng, shape, size):
+@pytest.mark.parametrize("where", ["middle", "row end", "row start"])
+def test_within_float_tier_is_local(rng, shape, size, where):
+    # At a row's end or start: the rows along the last axis are summed as one
+    # long row and their ends summed again, so a value there must not reach
+    # the neighbouring row's other end, next to it in memory.
     x = rng.standard_normal(shape).astype(np.float32)
     params = dict(size=size, alpha=1e-4, beta=0.75, k=2.0, region="within")
     clean = fastlrn.lrn(x, **params)
     assert_ulp(clean, expected(x, **params), **params)
     spoiled = x.copy()
     pos = tuple(n // 2 for n in shape)
+    if where != "middle":
+        pos = pos[:-1] + ((shape[-1] - 1) if where == "row end" else 0,)
     spoiled[pos] = 1e4            # its windows leave the tier
     got = fastlrn.lrn(spoiled, **params)
     assert_ulp(got, expected(spoiled, **params), **params)

@@ -285,6 +285,16 @@ cdef double* box_sum(double* A, double* tmp, double* pad, double* comp,
     return src
 
 
+cdef inline void row_edge_sum(const float* a, float* out, idx_t j, idx_t L, idx_t lo,
+                              idx_t hi) noexcept nogil:
+    """out[j] = a[max(0, j - lo)] + ... + a[min(L - 1, j + hi)] in float, in order."""
+    cdef idx_t t
+    cdef float v = a[imax(0, j - lo)]
+    for t in range(imax(0, j - lo) + 1, imin(L - 1, j + hi) + 1):
+        v = v + a[t]
+    out[j] = v
+
+
 cdef float* box_sum_f(float* A, float* tmp, float* pad, const Plane* G,
                       const idx_t* lo, const idx_t* hi) noexcept nogil:
     """box_sum in float (the float tier): the same passes and order, no compensation.
@@ -301,13 +311,32 @@ cdef float* box_sum_f(float* A, float* tmp, float* pad, const Plane* G,
     cdef float* sw
     cdef const float* rows[F32_SUM_TAPS]
     m = lo[d - 1] + hi[d - 1] + 1
-    memset(pad, 0, (L + m - 1) * sizeof(float))
-    for t in range(m):
-        rows[t] = pad + t
-    for r in range(nrows):
-        arow = A + r * L
-        memcpy(pad + lo[d - 1], arow, L * sizeof(float))
-        f32_rows_sum(rows, m, arow, L)
+    if L >= 2 * m:
+        # Along the last axis, every row at once as one long row into tmp (no
+        # per-row copy, loop set-up and tail), then each row's first lo and
+        # last hi elements, which took neighbouring rows' values, summed
+        # again over their clipped windows. Their sums in the padded rows
+        # below add zeros (exactly, to sums of squares >= +0), so the bits
+        # are the same.
+        for t in range(m):
+            rows[t] = A + t
+        f32_rows_sum(rows, m, tmp + lo[d - 1], nrows * L - m + 1)
+        for r in range(nrows):
+            arow = A + r * L
+            for first in range(lo[d - 1]):
+                row_edge_sum(arow, tmp + r * L, first, L, lo[d - 1], hi[d - 1])
+            for first in range(L - hi[d - 1], L):
+                row_edge_sum(arow, tmp + r * L, first, L, lo[d - 1], hi[d - 1])
+        src = tmp
+        dst = A
+    else:
+        memset(pad, 0, (L + m - 1) * sizeof(float))
+        for t in range(m):
+            rows[t] = pad + t
+        for r in range(nrows):
+            arow = A + r * L
+            memcpy(pad + lo[d - 1], arow, L * sizeof(float))
+            f32_rows_sum(rows, m, arow, L)
     B = L
     for ax in range(d - 2, -1, -1):
         n_ax = G.shape[ax]
