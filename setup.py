@@ -277,7 +277,7 @@ class BuildExt(build_ext):
             # gcc vectorises a loop over rows it cannot prove apart only with
             # one runtime overlap check per pair of them, and gives up beyond
             # 10 checks: the gradient's five-row loop needs 13, its loop over
-            # two rows at once 46 (scalar, it runs 5x slower). Where the
+            # two rows of each pass 99 (scalar, it runs 5x slower). Where the
             # compiler takes the option (gcc; clang has no such limit).
             if self._accepts(ALIAS_CHECKS_FLAG):
                 compile_args.append(ALIAS_CHECKS_FLAG)

@@ -265,9 +265,9 @@ def test_within_routes_agree_bit_for_bit(rng):
 @pytest.mark.parametrize("C", [5, 6, 7, 9, 13, 14, 31])
 @pytest.mark.parametrize("lo, hi", [(2, 2), (1, 3), (3, 1), (0, 4), (4, 0), (1, 2), (3, 3)])
 def test_gradient_rings_agree_with_tiles_for_every_channel_count_and_window(rng, C, lo, hi):
-    # The rings take rows in pairs (one loop for p, w and dx where the size-5
-    # window is centred and inside, a pair loop for other five-row windows,
-    # single rows elsewhere); in place the tiles take single rows. Windows
+    # The rings take rows in pairs (one loop for dy p, w and dx where the
+    # size-5 window is centred and inside, single rows elsewhere); in place
+    # the tiles take single rows. Windows
     # given as [i - lo, i + hi] directly, as fastlrn.compat does.
     from fastlrn import _api
     x = rng.standard_normal((2, C, 9, 11)).astype(np.float32)

@@ -158,25 +158,6 @@ cdef inline void f32_bwd_dx_row(const float** wr, idx_t m, const float* x, const
             dx[j * ys] = fma32(-(c2ab * x[j]), v[j], gp[j])
 
 
-cdef inline void f32_bwd_dx_row5x2(const float** wr, const float* xa, const float* xb,
-                                   const float* pa, const float* pb, float* da, float* db,
-                                   idx_t n, float c2ab) noexcept nogil:
-    """f32_bwd_dx_row for two neighbouring contiguous rows with five-row windows
-    (wr[0..4], wr[1..5]), each w loaded once for both; the same bits as two calls."""
-    cdef idx_t j
-    cdef float b1, b2, b3, b4
-    cdef const float* w0 = wr[0]
-    cdef const float* w1 = wr[1]
-    cdef const float* w2 = wr[2]
-    cdef const float* w3 = wr[3]
-    cdef const float* w4 = wr[4]
-    cdef const float* w5 = wr[5]
-    for j in range(n):
-        b1, b2, b3, b4 = w1[j], w2[j], w3[j], w4[j]
-        da[j] = fma32(-(c2ab * xa[j]), (((w0[j] + b1) + b2) + b3) + b4, pa[j])
-        db[j] = fma32(-(c2ab * xb[j]), (((b1 + b2) + b3) + b4) + w5[j], pb[j])
-
-
 cdef bint across_bwd_tile_f32(const float* x, const float* g, float* dx,
                               idx_t C, idx_t w, idx_t T,
                               idx_t xs_c, idx_t xs_i, idx_t gs_c, idx_t gs_i, idx_t ys_c, idx_t ys_i,
@@ -235,27 +216,26 @@ cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
                               float* pr, float* wr, float* v) noexcept nogil:
     """The float tier in one pass over a block (x, dy contiguous along it, dx neither).
 
-    Rings of R rows of dy p and w (R = the window's rows + 1): rows r and
-    r + 1 from the rows of x up to r + 1 + hi, then output rows r - lo and
-    r + 1 - lo, whose w up to r + 1 is in. Two neighbouring rows with
-    five-row windows go through one loop that loads each value once for
-    both (f32_bwd_row5x2, f32_bwd_dx_row5x2: 20 loads per column for the
-    two rows where single rows took 30 - loads, not arithmetic, bound
-    these loops; with dy p kept instead of p, 1 thread, W7's shape: 1.24
-    -> 0.95 ns/element), with the same arithmetic per element as the row
-    functions of across_bwd_tile_f32, so the same bits. False as soon as
-    a row leaves the tier (dx then partly written: the caller redoes the
-    block).
+    Rings of R rows of dy p and w (R = the window's rows + 1), two rows a
+    step: rows r, r + 1 of dy p and w from the rows of x up to r + 1 + hi,
+    then output rows r - lo, r + 1 - lo, whose w up to r + 1 is in. For
+    size-5 windows away from the ends both halves of a step are one loop
+    (f32_bwd_fused2; W7's shape, kernel alone, 1 thread: 1.24 -> 0.93
+    ns/element with dy p kept instead of p); other rows go one at a time
+    through the row functions of across_bwd_tile_f32, and the fused loop
+    does the same arithmetic per element, so the same bits. False as soon
+    as a row leaves the tier (dx then partly written: the caller redoes
+    the block).
     """
     cdef idx_t r, r2, c, i, m, first
-    cdef const float* rows[BWD_F32_TAPS + 1]
+    cdef const float* rows[BWD_F32_TAPS]
     cdef const float* wrows[4]
     # whole planes lying end to end (w == xs_c, gs_c) are sequential sweeps
     # that the hardware prefetcher follows; narrower blocks prefetch rows
     cdef bint pf = w != xs_c or w != gs_c
     r = 0
     while r < C + lo:
-        # rows r, r + 1 of p and w, then rows r - lo, r + 1 - lo of dx
+        # rows r, r + 1 of dy p and w, then rows r - lo, r + 1 - lo of dx
         r2 = imin(r + 2, C + lo)
         if pf:
             for c in range(r, imin(r2, C)):
@@ -277,38 +257,22 @@ cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
                 return False
             r = r2
             continue
-        if r2 - r == 2 and r - lo >= 0 and r + 1 + hi < C and lo + hi == 4:
-            for i in range(6):
-                rows[i] = x + (r - lo + i) * xs_c
-            if not f32_bwd_row5x2(rows, x + r * xs_c, x + (r + 1) * xs_c, g + r * gs_c,
-                                  g + (r + 1) * gs_c, pr + (r % R) * T, pr + ((r + 1) % R) * T,
-                                  wr + (r % R) * T, wr + ((r + 1) % R) * T, w, &P.bf):
+        for c in range(r, imin(r2, C)):
+            first = imax(0, c - lo)
+            m = imin(C - 1, c + hi) - first + 1
+            for i in range(m):
+                rows[i] = x + (first + i) * xs_c
+            if not f32_bwd_pw_row(rows, m, x + c * xs_c, g + c * gs_c, v, pr + (c % R) * T,
+                                  wr + (c % R) * T, w, &P.bf):
                 return False
-        else:
-            for c in range(r, imin(r2, C)):
-                first = imax(0, c - lo)
-                m = imin(C - 1, c + hi) - first + 1
-                for i in range(m):
-                    rows[i] = x + (first + i) * xs_c
-                if not f32_bwd_pw_row(rows, m, x + c * xs_c, g + c * gs_c, v, pr + (c % R) * T,
-                                      wr + (c % R) * T, w, &P.bf):
-                    return False
-        c = r - lo
-        if c >= 0 and c + 1 < C and r2 - r == 2 and c - hi >= 0 and c + 1 + lo < C and ys_i == 1 and lo + hi == 4:
-            for i in range(6):
-                rows[i] = wr + ((c - hi + i) % R) * T
-            f32_bwd_dx_row5x2(rows, x + c * xs_c, x + (c + 1) * xs_c, pr + (c % R) * T,
-                              pr + ((c + 1) % R) * T, dx + c * ys_c, dx + (c + 1) * ys_c, w,
-                              P.bf.c2ab)
-        else:
-            for c in range(imax(0, r - lo), imin(r2 - lo, C)):
-                # the mirrored window [c - hi, c + lo]
-                first = imax(0, c - hi)
-                m = imin(C - 1, c + lo) - first + 1
-                for i in range(m):
-                    rows[i] = wr + ((first + i) % R) * T
-                f32_bwd_dx_row(rows, m, x + c * xs_c, pr + (c % R) * T, v, dx + c * ys_c, ys_i,
-                               w, P.bf.c2ab)
+        for c in range(imax(0, r - lo), imin(r2 - lo, C)):
+            # the mirrored window [c - hi, c + lo]
+            first = imax(0, c - hi)
+            m = imin(C - 1, c + lo) - first + 1
+            for i in range(m):
+                rows[i] = wr + ((first + i) % R) * T
+            f32_bwd_dx_row(rows, m, x + c * xs_c, pr + (c % R) * T, v, dx + c * ys_c, ys_i,
+                           w, P.bf.c2ab)
         r = r2
     return True
 

@@ -473,12 +473,6 @@ cdef inline float f32_sumsq5v(float a0, float a1, float a2, float a3, float a4) 
     return fma32(a4, a4, fma32(a3, a3, fma32(a2, a2, fma32(a1, a1, a0 * a0))))
 
 
-cdef inline float f32_sumsq5(const float* p0, const float* p1, const float* p2, const float* p3,
-                             const float* p4, Py_ssize_t j) noexcept nogil:
-    """p0[j]**2 + ... + p4[j]**2 in float, in order (the bits of f32_rows_sumsq)."""
-    return f32_sumsq5v(p0[j], p1[j], p2[j], p3[j], p4[j])
-
-
 cdef inline void f32_sumsq_series5x4(const float** p, const float** xs, float** ys, Py_ssize_t n,
                                      const SeriesF* F, Py_ssize_t* ins) noexcept nogil:
     """f32_sumsq_series for four neighbouring rows with five-row windows (p[i..i+4], i < 4)
@@ -582,7 +576,7 @@ cdef inline Py_ssize_t f32_sumsq_series(const float** p, Py_ssize_t m, const flo
         j1 = j0 + F32_COUNT_CHUNK if n - j0 > F32_COUNT_CHUNK else n
         cnt = 0
         for j in range(j0, j1):
-            vv = f32_sumsq5(p0, p1, p2, p3, p4, j)
+            vv = f32_sumsq5v(p0[j], p1[j], p2[j], p3[j], p4[j])
             cnt += vv <= hi
             y[j] = f32_series(x[j], vv, &S)
         inside += cnt
@@ -809,43 +803,9 @@ cdef inline bint f32_bwd_row5(const float** xr, const float* x, const float* g, 
     cdef const float* p3 = xr[3]
     cdef const float* p4 = xr[4]
     for j in range(n):
-        vv = f32_sumsq5(p0, p1, p2, p3, p4, j)
+        vv = f32_sumsq5v(p0[j], p1[j], p2[j], p3[j], p4[j])
         f32_bwd_track(vv, g[j], &vmax, &gmax, &gmin1)
         f32_bwd_point(vv, x[j], g[j], pw + j, ww + j, &S)
-    return f32_bwd_in_tier(vmax, gmax, gmin1, &S)
-
-
-cdef inline void f32_bwd_pair(float a0, float a1, float a2, float a3, float a4, float a5,
-                              float xa, float xb, float ga, float gb, float* gpa, float* wva,
-                              float* gpb, float* wvb, uint32_t* vmax, uint32_t* gmax,
-                              uint32_t* gmin1, const SeriesB* S) noexcept nogil:
-    """f32_bwd_point of two neighbouring elements from the six values of their windows
-    (a0..a4 and a1..a5), with their bit tests folded in (f32_bwd_track)."""
-    cdef float va = f32_sumsq5v(a0, a1, a2, a3, a4)
-    cdef float vb = f32_sumsq5v(a1, a2, a3, a4, a5)
-    f32_bwd_track(va, ga, vmax, gmax, gmin1)
-    f32_bwd_track(vb, gb, vmax, gmax, gmin1)
-    f32_bwd_point(va, xa, ga, gpa, wva, S)
-    f32_bwd_point(vb, xb, gb, gpb, wvb, S)
-
-
-cdef inline bint f32_bwd_row5x2(const float** xr, const float* xa, const float* xb,
-                                const float* ga, const float* gb, float* pa, float* pb,
-                                float* wa, float* wb, Py_ssize_t n, const SeriesB* B) noexcept nogil:
-    """f32_bwd_row5 for two neighbouring rows at once (their windows xr[0..4], xr[1..5]):
-    each value of x is loaded once for both; the same bits as two calls."""
-    cdef Py_ssize_t j
-    cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu
-    cdef SeriesB S = B[0]
-    cdef const float* p0 = xr[0]
-    cdef const float* p1 = xr[1]
-    cdef const float* p2 = xr[2]
-    cdef const float* p3 = xr[3]
-    cdef const float* p4 = xr[4]
-    cdef const float* p5 = xr[5]
-    for j in range(n):
-        f32_bwd_pair(p0[j], p1[j], p2[j], p3[j], p4[j], p5[j], xa[j], xb[j], ga[j], gb[j],
-                     pa + j, wa + j, pb + j, wb + j, &vmax, &gmax, &gmin1, &S)
     return f32_bwd_in_tier(vmax, gmax, gmin1, &S)
 
 
@@ -858,13 +818,15 @@ cdef inline bint f32_bwd_fused2(const float** xr, const float* ga, const float* 
 
     xr: the six rows of x r - 2 .. r + 3 (so x(c), x(c + 1), x(r), x(r + 1)
     are among them); wr: the rows of w r - 4 .. r - 1; gpc, gpd: dy p of
-    rows c, c + 1. The w of rows r, r + 1 go into dx from registers. The
-    same arithmetic per element as f32_bwd_row5x2 then f32_bwd_dx_row5x2,
-    so the same bits; False if row r or r + 1 leaves the tier.
+    rows c, c + 1. The w of rows r, r + 1 go into dx from registers. Each
+    value is loaded once for all four rows: 14 loads per column where one
+    row at a time takes 30 (loads, not arithmetic, bound these loops). The
+    same arithmetic per element as f32_bwd_row5 then f32_bwd_dx_row, so the
+    same bits; False if row r or r + 1 leaves the tier.
     """
     cdef Py_ssize_t j
     cdef uint32_t vmax = 0, gmax = 0, gmin1 = 0xFFFFFFFFu
-    cdef float a0, a1, a2, a3, a4, a5, gpa, gpb, wva, wvb, b1, b2, b3
+    cdef float a0, a1, a2, a3, a4, a5, va, vb, gpa, gpb, wva, wvb, b1, b2, b3
     cdef SeriesB S = B[0]
     cdef float c2ab = S.c2ab
     cdef const float* p0 = xr[0]
@@ -879,8 +841,12 @@ cdef inline bint f32_bwd_fused2(const float** xr, const float* ga, const float* 
     cdef const float* w3 = wr[3]
     for j in range(n):
         a0, a1, a2, a3, a4, a5 = p0[j], p1[j], p2[j], p3[j], p4[j], p5[j]
-        f32_bwd_pair(a0, a1, a2, a3, a4, a5, a2, a3, ga[j], gb[j], &gpa, &wva, &gpb, &wvb,
-                     &vmax, &gmax, &gmin1, &S)
+        va = f32_sumsq5v(a0, a1, a2, a3, a4)
+        vb = f32_sumsq5v(a1, a2, a3, a4, a5)
+        f32_bwd_track(va, ga[j], &vmax, &gmax, &gmin1)
+        f32_bwd_track(vb, gb[j], &vmax, &gmax, &gmin1)
+        f32_bwd_point(va, a2, ga[j], &gpa, &wva, &S)
+        f32_bwd_point(vb, a3, gb[j], &gpb, &wvb, &S)
         pa[j] = gpa
         pb[j] = gpb
         wa[j] = wva

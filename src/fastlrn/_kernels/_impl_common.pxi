@@ -15,7 +15,7 @@ from cython cimport floating
 from fastlrn._kernels._common cimport (
     Params, SeriesB, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
     finalize_row, enable_f32_series, f32_sumsq_series, f32_sumsq_series5x4, f32_rows_sumsq, f32_finish,
-    f32_series_row, f32_series, plain_low_row, finish_after_plain, enable_f32_backward, f32_rows_sum, f32_bwd_row, f32_bwd_row5, f32_bwd_row5x2, f32_bwd_fused2,
+    f32_series_row, f32_series, plain_low_row, finish_after_plain, enable_f32_backward, f32_rows_sum, f32_bwd_row, f32_bwd_row5, f32_bwd_fused2,
     BWD_F32_TAPS, series6, Series,
     F32_SUM_TAPS, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
     line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX, fma32,
