@@ -64,20 +64,6 @@ cdef extern from *:
         return (float)s;
     }
     #endif
-    /* a*b + c rounded once, for the float tier's last step (a = x, b = kh,
-       c = x*(kh*c' + kl), |c| far below 16|a*b|). With FMA hardware: the fma
-       instruction. Without: a*b is exact in double (two 24-bit significands)
-       and c's lowest bit lies above a*b's lowest, with at most 4 bits above
-       its top, so the double sum is exact too (<= 53 bits) and rounding it
-       to float is the correctly rounded fma: the same bits, vectorised, with
-       no call to the C library's fmaf. Not a general fmaf. */
-    #if defined(__FMA__) || defined(__AVX512F__) || defined(__aarch64__)
-    static inline float fastlrn_fmaf(float a, float b, float c) { return fmaf(a, b, c); }
-    #else
-    static inline float fastlrn_fmaf(float a, float b, float c) {
-        return (float)((double)a * (double)b + (double)c);
-    }
-    #endif
     /* Per-thread scratch kept between calls (one block of FASTLRN_SCRATCH_KEEP
        bytes per thread that has called a kernel), so that a call does not pay
        for fresh, zeroed pages every time. It is freed when its thread exits
@@ -130,7 +116,6 @@ cdef extern from *:
     double FASTLRN_MARGIN
     double DBL_MAX
     long double fastlrn_powl(long double s, long double e) noexcept nogil
-    float fmaf "fastlrn_fmaf"(float a, float b, float c) noexcept nogil
     float fma32 "fastlrn_fma32"(float a, float b, float c) noexcept nogil
     uint32_t fbits "fastlrn_fbits"(float f) noexcept nogil
     float FLT_MAX
@@ -542,7 +527,7 @@ cdef inline float f32_series(float xv, float v, const SeriesF* F) noexcept nogil
     cdef float c = fma32(fma32(fma32(F.c4, t, F.c3), t, F.c2), t, F.c1) * t
     # y has the sign of x (k**-beta * (1 + c) > 0); copysign also keeps -0,
     # which the sum would turn into -0 + +0 = +0 when kh*c + kl < 0
-    return copysignf(fmaf(xv, F.kh, xv * fma32(F.kh, c, F.kl)), xv)
+    return copysignf(fma32(xv, F.kh, xv * fma32(F.kh, c, F.kl)), xv)
 
 
 cdef inline Py_ssize_t f32_sumsq_series(const float** p, Py_ssize_t m, const float* x, float* y,
