@@ -244,20 +244,32 @@ def test_within_float_tier_is_local(rng, shape, size, where):
     assert not (changed & ~allowed).any()
 
 
-def test_within_routes_agree_bit_for_bit(rng):
-    x = rng.standard_normal((2, 3, 40, 37)).astype(np.float32)
-    x[0, 1, 5, 5] = 300.0          # one strip of one plane leaves the tier
-    params = dict(size=5, alpha=1e-4, beta=0.75, k=2.0, region="within")
+# Two-axis planes with contiguous rows, out of place, go in blocks of rows
+# (about 2048 elements: (130, 37) is three blocks, (3, 2500) a row per
+# block); in place, strided elements and 3-D planes take the strip route.
+@pytest.mark.parametrize("shape", [(2, 3, 40, 37), (1, 2, 130, 37), (1, 2, 3, 2500)])
+@pytest.mark.parametrize("size", [5, 4, 2])
+def test_within_routes_agree_bit_for_bit(rng, shape, size):
+    x = rng.standard_normal(shape).astype(np.float32)
+    x[0, 1, 2, 5] = 300.0          # one strip of one plane leaves the tier
+    params = dict(size=size, alpha=1e-4, beta=0.75, k=2.0, region="within")
     want = fastlrn.lrn(x, **params)
+    assert_ulp(want, expected(x, **params), **params)
     buf = x.copy()
     fastlrn.lrn(buf, out=buf, **params)
     np.testing.assert_array_equal(buf, want)
     outf = np.empty(x.shape, np.float32, order="F")
     fastlrn.lrn(x, out=outf, **params)
     np.testing.assert_array_equal(outf, want)
-    wide = np.zeros((2, 3, 40, 74), np.float32)
+    wide = np.zeros(shape[:-1] + (2 * shape[-1],), np.float32)
     wide[..., ::2] = x
     np.testing.assert_array_equal(fastlrn.lrn(wide[..., ::2], **params), want)
+    # rows apart in memory, each contiguous: x and out
+    rows = np.zeros(shape[:-1] + (shape[-1] + 3,), np.float32)[..., :shape[-1]]
+    rows[...] = x
+    out = np.zeros(shape[:-1] + (shape[-1] + 5,), np.float32)[..., :shape[-1]]
+    fastlrn.lrn(rows, out=out, **params)
+    np.testing.assert_array_equal(out, want)
     for n in (1, 3):
         np.testing.assert_array_equal(fastlrn.lrn(x, num_threads=n, **params), want)
 

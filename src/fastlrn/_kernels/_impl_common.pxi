@@ -16,7 +16,7 @@ from fastlrn._kernels._common cimport (
     Params, SeriesB, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
     finalize_row, enable_f32_series, f32_sumsq_series, f32_sumsq_series5x4, f32_rows_sumsq, f32_finish,
     f32_series_row, f32_series, plain_low_row, finish_after_plain, enable_f32_backward, f32_rows_sum, f32_bwd_row, f32_bwd_row5, f32_bwd_fused2,
-    BWD_F32_TAPS, series6, Series,
+    BWD_F32_TAPS, series6, Series, SeriesF, F32_COUNT_CHUNK,
     F32_SUM_TAPS, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
     line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX, fma32,
 )
@@ -35,6 +35,7 @@ cdef enum:
     BWD_TILE_BYTES = 786432
     BWD_F32_TILE_BYTES = 786432
     BWD_RING_BYTES = 524288
+    F32_WITHIN_BLOCK = 2048  # within2d_f32: elements per block of output rows (h, x, y in L1)
     STRIP_BYTES = 4194304    # scratch per thread for one strip of a within-channel plane (= the kept block)
     MAX_TILE = 8192
     MIN_TILE = 8
@@ -494,7 +495,17 @@ cdef inline idx_t strip_plane(const Plane* G, const Strips* S, idx_t st, Plane* 
     cdef idx_t r1 = imin(S.H, r0 + S.R)
     cdef idx_t a0 = imax(0, r0 - S.before)
     cdef idx_t a1 = imin(S.H, r1 + S.after)
-    Gs[0] = G[0]
+    cdef int ax
+    # only the d axes in use (a whole Plane is 3 KiB: a copy per strip showed
+    # in profiles of small planes)
+    Gs.d = G.d
+    for ax in range(G.d):
+        Gs.shape[ax] = G.shape[ax]
+        Gs.xs[ax] = G.xs[ax]
+        Gs.ys[ax] = G.ys[ax]
+        Gs.gs[ax] = G.gs[ax]
+        Gs.lo[ax] = G.lo[ax]
+        Gs.hi[ax] = G.hi[ax]
     Gs.shape[0] = a1 - a0
     Gs.size = (a1 - a0) * S.B
     first[0] = r0 - a0

@@ -124,6 +124,166 @@ cdef void within_plane_f32(const float* x, float* y, const Plane* G, const Param
                 yrow[j * ys_l] = f32_series(xp[r * L + j], S[r * L + j], &P.sf)
 
 
+cdef inline void f32_sq_run_sum(const float* x, idx_t m, float* out, idx_t n) noexcept nogil:
+    """out[j] = x[j]**2 + ... + x[j+m-1]**2 in float, in order, each square rounded first:
+    the bits of box_sum_f's last-axis pass over the float squares."""
+    cdef idx_t j, t
+    cdef float a
+    if m == 5:
+        for j in range(n):
+            out[j] = (((x[j] * x[j] + x[j + 1] * x[j + 1]) + x[j + 2] * x[j + 2])
+                      + x[j + 3] * x[j + 3]) + x[j + 4] * x[j + 4]
+        return
+    for j in range(n):
+        out[j] = x[j] * x[j]
+    for t in range(1, m):
+        for j in range(n):
+            a = x[j + t] * x[j + t]
+            out[j] = out[j] + a
+
+
+cdef inline void row_ends_sumsq(const float* x, float* out, idx_t L, idx_t lo,
+                                idx_t hi) noexcept nogil:
+    """The sums of f32_sq_run_sum clipped to the row x[0 .. L-1]: out[j] for j < lo and
+    j >= L - hi (the same order: from each clipped window's first element)."""
+    cdef idx_t m = lo + hi + 1, j, t, s0
+    cdef float v, a
+    cdef float sq[F32_SUM_TAPS]
+    cdef float a0, a1, a2, a3
+    if lo == 2 and hi == 2 and L >= 5:
+        # size 5, straight: (a0 + a1) + a2, then + a3; the end's mirror image
+        a0, a1, a2, a3 = x[0] * x[0], x[1] * x[1], x[2] * x[2], x[3] * x[3]
+        v = (a0 + a1) + a2
+        out[0] = v
+        out[1] = v + a3
+        a0, a1, a2, a3 = (x[L - 4] * x[L - 4], x[L - 3] * x[L - 3], x[L - 2] * x[L - 2],
+                          x[L - 1] * x[L - 1])
+        out[L - 2] = ((a0 + a1) + a2) + a3
+        out[L - 1] = (a1 + a2) + a3
+        return
+    if L < m:
+        # windows clipped at both ends
+        for j in range(L):
+            t = imax(0, j - lo)
+            v = x[t] * x[t]
+            for t in range(imax(0, j - lo) + 1, imin(L - 1, j + hi) + 1):
+                a = x[t] * x[t]
+                v = v + a
+            out[j] = v
+        return
+    # the first lo: prefix sums x[0]**2 + ... + x[j+hi]**2
+    v = x[0] * x[0]
+    for t in range(1, m - 1):
+        if t - 1 >= hi:
+            out[t - 1 - hi] = v
+        a = x[t] * x[t]
+        v = v + a
+    if lo > 0:
+        out[lo - 1] = v
+    # the last hi: x[j-lo]**2 + ... + x[L-1]**2, from the last m-1 squares
+    s0 = L - m + 1
+    for t in range(m - 1):
+        sq[t] = x[s0 + t] * x[s0 + t]
+    for j in range(L - hi, L):
+        v = sq[j - lo - s0]
+        for t in range(j - lo - s0 + 1, m - 1):
+            v = v + sq[t]
+        out[j] = v
+
+
+cdef inline void f32_sq_rows(const float* x, idx_t xs0, float* h, idx_t r0, idx_t r1, idx_t L,
+                             idx_t lo, idx_t hi) noexcept nogil:
+    """h rows r0 <= r < r1 (row-major, L each) = the last-axis window sums of the squares
+    of x's rows (x row r at x + r*xs0), clipped at the row ends, as box_sum_f forms them.
+
+    Contiguous rows go as one long row; its sums near each row's ends took the
+    neighbouring rows' values and are formed again over their clipped windows.
+    """
+    cdef idx_t m = lo + hi + 1, r, n
+    if xs0 == L:
+        n = (r1 - r0) * L
+        if n >= m:
+            f32_sq_run_sum(x + r0 * L, m, h + r0 * L + lo, n - m + 1)
+    for r in range(r0, r1):
+        if xs0 != L and L >= m:
+            f32_sq_run_sum(x + r * xs0, m, h + r * L + lo, L - m + 1)
+        row_ends_sumsq(x + r * xs0, h + r * L, L, lo, hi)
+
+
+cdef inline idx_t f32_rows_series(const float** p, idx_t m, const float* x, float* y,
+                                  float* v, idx_t n, const SeriesF* F) noexcept nogil:
+    """y[j] = f32_series(x[j], v[j]) with v[j] = p[0][j] + ... + p[m-1][j] in float, in
+    order (f32_rows_sum); returns how many v[j] are in the tier. Five rows: one loop,
+    v kept in registers; else v is scratch of n floats."""
+    cdef idx_t j, j0, j1, inside = 0
+    cdef int cnt
+    cdef float vv, hi = F.hi
+    cdef SeriesF S = F[0]
+    cdef const float* p0
+    cdef const float* p1
+    cdef const float* p2
+    cdef const float* p3
+    cdef const float* p4
+    if m != 5:
+        f32_rows_sum(p, m, v, n)
+        return f32_series_row(x, y, 1, v, n, F)
+    p0, p1, p2, p3, p4 = p[0], p[1], p[2], p[3], p[4]
+    j0 = 0
+    while j0 < n:
+        j1 = j0 + F32_COUNT_CHUNK if n - j0 > F32_COUNT_CHUNK else n
+        cnt = 0
+        for j in range(j0, j1):
+            vv = (((p0[j] + p1[j]) + p2[j]) + p3[j]) + p4[j]
+            cnt += vv <= hi
+            y[j] = f32_series(x[j], vv, &S)
+        inside += cnt
+        j0 = j1
+    return inside
+
+
+cdef bint within2d_f32(const float* x, float* y, const Plane* G, const Params* P,
+                       float* h, float* v, idx_t first, idx_t last) noexcept nogil:
+    """A two-axis strip of float32 data in the float tier, rows along the last axis
+    contiguous in x and y, x not y: True if done, False if some window sum left the
+    tier (the caller then does the strip by within_plane_f32, which x still allows).
+
+    The bits of within_plane_f32 (the same sums in the same order), in blocks of
+    about F32_WITHIN_BLOCK elements: the last-axis sums of the rows a block's
+    windows reach (each row once, into h), then the block's output rows from
+    their rows of h and x, so that h, x and y stay in L1. h has lo0 rows of
+    zeros before the strip's rows and hi0 after them: every output row sums
+    lo0 + hi0 + 1 rows of h, and the zeros added to a clipped window's sum
+    (sums of squares, >= +0 or NaN) leave its bits as they are, so a block
+    of rows contiguous in x and y goes as one long row. h holds strip rows +
+    lo0 + hi0 rows; v a block (for windows other than five rows).
+    """
+    cdef idx_t L = G.shape[1], H = G.shape[0]
+    cdef idx_t xs0 = G.xs[0], ys0 = G.ys[0]
+    cdef idx_t lo0 = G.lo[0], hi0 = G.hi[0], lo1 = G.lo[1], hi1 = G.hi[1]
+    cdef idx_t m = lo0 + hi0 + 1
+    cdef idx_t R = imax(1, F32_WITHIN_BLOCK // L)
+    cdef idx_t i0, i1, t, done = imax(0, first - lo0), need
+    cdef idx_t inside = 0
+    cdef float* hz = h + lo0 * L      # row 0 of the strip
+    cdef const float* rows[F32_SUM_TAPS]
+    memset(h, 0, lo0 * L * sizeof(float))
+    memset(hz + H * L, 0, hi0 * L * sizeof(float))
+    if xs0 != L or ys0 != L:
+        R = 1
+    i0 = first
+    while i0 < last:
+        i1 = imin(last, i0 + R)
+        need = imin(H, i1 + hi0)
+        if need > done:
+            f32_sq_rows(x, xs0, hz, done, need, L, lo1, hi1)
+            done = need
+        for t in range(m):
+            rows[t] = hz + (i0 - lo0 + t) * L
+        inside += f32_rows_series(rows, m, x + i0 * xs0, y + i0 * ys0, v, (i1 - i0) * L, &P.sf)
+        i0 = i1
+    return inside == (last - first) * L
+
+
 cdef inline void finalize_span(const floating* xplane, const floating* xrow, floating* yrow,
                                idx_t ys, const double* v, idx_t j0, idx_t j1,
                                const Plane* G, const Params* P, idx_t flat0) noexcept nogil:
@@ -157,6 +317,10 @@ cdef void within_strip(const floating* x, floating* y, const Plane* G, const Str
     if floating is float:
         if P.f32s_ok:
             Af = xp + n
+            if (G.d == 2 and G.xs[1] == 1 and G.ys[1] == 1 and <const void*>x != <void*>y
+                    and within2d_f32(x + a0 * G.xs[0], y + a0 * G.ys[0], &Gs, P, Af,
+                                     Af + n + (G.lo[0] + G.hi[0]) * G.shape[1], first, last)):
+                return
             within_plane_f32(x + a0 * G.xs[0], y + a0 * G.ys[0], &Gs, P, xp, A, tmp, pad,
                              Af, Af + n, Af + 2 * n, first, last)
             return
@@ -188,7 +352,7 @@ cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
         # one block: A, tmp, comp (strip doubles each), pad (padlen), xp (strip
         # values); the float tier: Af, tmpf (strip floats each), padf (padlen floats)
         A = <double*>scratch_get((3 * n + padlen) * sizeof(double) + n * sizeof(floating)
-                                 + (2 * n + padlen) * (f32 // 2))
+                                 + (2 * n + padlen + (G.lo[0] + G.hi[0]) * S.B) * (f32 // 2))
         if A == NULL:
             fail[0] = 1
         else:
