@@ -80,6 +80,31 @@ def test_planar_and_channels_last_agree_bit_for_bit(rng, size):
                expected(x, **params)[:, :, finite.all(axis=1).all(axis=0)], **params)
 
 
+# Channels last, lines end to end, out of place: tiles of whole lines (about
+# 4096 elements) as one long row, each line's first and last channels summed
+# again without the neighbouring lines' values.
+@pytest.mark.parametrize("C, size", [(96, 5), (20, 5), (20, 3), (33, 6), (16, 16), (5, 5)])
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_channels_last_lines_are_local(rng, C, size, where):
+    x = rng.standard_normal((2, 30, 17, C)).astype(np.float32)
+    params = dict(size=size, alpha=1e-4, beta=0.75, k=2.0)
+    clean = fastlrn.lrn(x, channel_axis=-1, **params)
+    want = fastlrn.lrn(np.ascontiguousarray(np.moveaxis(x, -1, 1)), **params)
+    np.testing.assert_array_equal(np.moveaxis(clean, -1, 1), want)
+    spoiled = x.copy()
+    pos = (1, 20, 9, 0 if where == "first" else C - 1)
+    spoiled[pos] = 1e4            # its windows leave the tier
+    got = fastlrn.lrn(spoiled, channel_axis=-1, **params)
+    assert_ulp(got, expected(spoiled, channel_axis=-1, **params), **params)
+    changed = got != clean
+    assert changed[pos[:3]].any()
+    changed[pos[:3]] = False      # only its own line may change
+    assert not changed.any()
+    buf = spoiled.copy()
+    fastlrn.lrn(buf, out=buf, channel_axis=-1, **params)
+    np.testing.assert_array_equal(buf, got)
+
+
 @pytest.mark.parametrize("fraction", [0.0, 0.1, 0.6, 1.0])
 def test_rows_with_any_share_of_elements_outside_the_tier(rng, fraction):
     # f32_finish fixes a row element by element when most of it is in the

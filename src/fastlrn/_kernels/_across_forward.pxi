@@ -344,6 +344,70 @@ cdef void across_line_f32(const float* x, float* y, idx_t C, idx_t xs_c, idx_t y
         f32_finish(rows, taps, xv, y, ys_c, vf, vd, C, P, inside)
 
 
+cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo, idx_t hi,
+                         const Params* P, float* vf) noexcept nogil:
+    """npos whole lines of C channels, end to end in x and in y (x not y), by the float
+    tier as one long row: True if done, False if some window sum may be outside the
+    tier (the caller then does the lines by across_line_f32).
+
+    The long row's sums near each line's ends took the neighbouring lines'
+    values; those lo + hi elements per line are formed again with the other
+    lines' values replaced by zeros, which is across_line_f32's padded line:
+    the same bits. No copy into a padded line, no loop set-up and tail per
+    line. vf: scratch of npos*C floats (windows other than five channels).
+    """
+    cdef idx_t taps = lo + hi + 1, n = npos * C, i, c, q, t, e0, e1
+    cdef idx_t inside = 0
+    cdef const float* rows[F32_SUM_TAPS]
+    cdef const float* xl
+    cdef float v, v0, v1, v3, v4, xv, hi_t = P.sf.hi
+    cdef bint ok
+    if n >= taps:
+        for i in range(taps):
+            rows[i] = x + i
+        inside = f32_sumsq_series(rows, taps, x + lo, y + lo, 1, vf, n - taps + 1, &P.sf)
+    ok = inside == imax(0, n - taps + 1)
+    if lo == 2 and hi == 2 and C >= 5:
+        # size 5, straight (the windows in f32_sumsq5v's order, zeros dropped:
+        # fma(x, x, +0) is x * x)
+        for q in range(npos):
+            xl = x + q * C
+            v = fma32(xl[1], xl[1], xl[0] * xl[0])
+            v0 = fma32(xl[2], xl[2], v)
+            v1 = fma32(xl[3], xl[3], v0)
+            v = fma32(xl[C - 3], xl[C - 3], xl[C - 4] * xl[C - 4])
+            v3 = fma32(xl[C - 1], xl[C - 1], fma32(xl[C - 2], xl[C - 2], v))
+            v = fma32(xl[C - 2], xl[C - 2], xl[C - 3] * xl[C - 3])
+            v4 = fma32(xl[C - 1], xl[C - 1], v)
+            if not (v0 <= hi_t and v1 <= hi_t and v3 <= hi_t and v4 <= hi_t):
+                ok = False
+            y[q * C] = f32_series(xl[0], v0, &P.sf)
+            y[q * C + 1] = f32_series(xl[1], v1, &P.sf)
+            y[q * C + C - 2] = f32_series(xl[C - 2], v3, &P.sf)
+            y[q * C + C - 1] = f32_series(xl[C - 1], v4, &P.sf)
+        return ok
+    e0 = imin(lo, C)          # the line's first e0 and its last C - e1 elements
+    e1 = imax(C - hi, e0)
+    for q in range(npos):
+        xl = x + q * C
+        c = 0
+        while True:
+            if c == e0:
+                c = e1
+            if c >= C:
+                break
+            v = 0.0
+            for t in range(taps):
+                i = c - lo + t
+                xv = xl[i] if 0 <= i < C else 0.0
+                v = xv * xv if t == 0 else fma32(xv, xv, v)
+            if not (v <= hi_t):
+                ok = False
+            y[q * C + c] = f32_series(xl[c], v, &P.sf)
+            c += 1
+    return ok
+
+
 cdef inline void line_task(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t ys_c,
                            idx_t lo, idx_t hi, const Params* P, double* block) noexcept nogil:
     """One line by the route the call takes, with its scratch carved from block.
@@ -374,6 +438,12 @@ cdef int across_lines(const floating* x, floating* y,
     cdef double* pad
     cdef int failed = 0
     cdef int* fail = &failed
+    if floating is float:
+        if (P.f32s_ok and xs_c == 1 and ys_c == 1 and <const void*>x != <void*>y
+                and C >= lo + hi + 1
+                and ((n_inner == 1 and xs_o == C and ys_o == C)
+                     or (n_outer == 1 and xs_i == C and ys_i == C))):
+            return across_lines_long(x, y, npos, C, lo, hi, &P, nthreads)
     with parallel(num_threads=nthreads):
         pad = <double*>scratch_get((5 * C + lo + hi) * sizeof(double))
         if pad == NULL:
@@ -389,6 +459,37 @@ cdef int across_lines(const floating* x, floating* y,
                 line_task(x + o * xs_o + i * xs_i, y + o * ys_o + i * ys_i,
                           C, xs_c, ys_c, lo, hi, &P, pad)
         scratch_put(pad)
+    return failed
+
+
+cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t lo, idx_t hi,
+                           const Params* P, int nthreads) noexcept nogil:
+    """across_lines for whole lines end to end (channels last, contiguous), x not y:
+    tiles of about F32_LINES_TILE elements by lines_long_f32; a tile it declines
+    goes line by line (line_task)."""
+    cdef idx_t T = imax(1, F32_LINES_TILE // C)
+    cdef idx_t ntiles = (npos + T - 1) // T
+    cdef idx_t tile, q0, q1, q
+    cdef float* vf
+    cdef double* block
+    cdef int failed = 0
+    cdef int* fail = &failed
+    with parallel(num_threads=nthreads):
+        # vf (T*C floats), then line_task's block (5C+lo+hi doubles), whose
+        # padded lines stay zero outside their middle C values
+        vf = <float*>scratch_get(T * C * sizeof(float) + (5 * C + lo + hi + 1) * sizeof(double))
+        if vf == NULL:
+            fail[0] = 1
+        else:
+            block = <double*>(vf + T * C + (T * C) % 2)
+            memset(block, 0, (2 * C + lo + hi) * sizeof(double))
+            for tile in prange(ntiles, schedule="static"):
+                q0 = tile * T
+                q1 = imin(npos, q0 + T)
+                if not lines_long_f32(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P, vf):
+                    for q in range(q0, q1):
+                        line_task(x + q * C, y + q * C, C, 1, 1, lo, hi, P, block)
+        scratch_put(vf)
     return failed
 
 
