@@ -209,7 +209,12 @@ def _compute(x, dy, lo, hi, a, beta, k, region, channel_axis, out, num_threads, 
     nthreads = threads_for(nthreads, x.size)
     if region == "across":
         _run_across(arrays, lo, hi, a, beta, k, channel_axis, nthreads)
-    else:
+    elif not _run_within(arrays, lo, hi, a, beta, k, channel_axis, nthreads):
+        # In place on planes split into strips (large images): a strip would
+        # read rows its neighbour had already overwritten. The kernel wrote
+        # nothing; compute into a fresh array and copy it over.
+        target = np.empty_like(arrays[0], order="K")
+        arrays[-1] = target
         _run_within(arrays, lo, hi, a, beta, k, channel_axis, nthreads)
     if target is not y:
         np.copyto(y, target)
@@ -312,8 +317,7 @@ def _run_within(arrays, lo, hi, a, beta, k, axis, nthreads):
     addrs = [data_address(arr) for arr in arrays]
     is_double = x.dtype == np.float64
     if len(arrays) == 2:
-        K.within_forward(is_double, *addrs, P1, P2, *plane_strides, shape,
-                         *spatial_strides, los, his, a, beta, k, nthreads)
-    else:
-        K.within_backward(is_double, *addrs, P1, P2, *plane_strides, shape,
-                          *spatial_strides, los, his, a, beta, k, nthreads)
+        return K.within_forward(is_double, *addrs, P1, P2, *plane_strides, shape,
+                                *spatial_strides, los, his, a, beta, k, nthreads)
+    return K.within_backward(is_double, *addrs, P1, P2, *plane_strides, shape,
+                             *spatial_strides, los, his, a, beta, k, nthreads)

@@ -109,6 +109,8 @@ cdef int within_bwd(const floating* x, const floating* g, floating* dx, idx_t P1
     cdef floating* gp = NULL
     cdef int failed = 0
     cdef int* fail = &failed
+    if S.n > 1 and (<const void*>x == <void*>dx or <const void*>g == <void*>dx):
+        return IN_PLACE_SPLIT     # as in within (forward)
     with parallel(num_threads=nthreads):
         # one block: A, Pp, Wp, tmp, comp (strip doubles each), pad, xp, gp (strip values each)
         A = <double*>scratch_get((5 * n + padlen) * sizeof(double) + 2 * n * sizeof(floating))
@@ -138,7 +140,11 @@ def within_backward(bint is_double, size_t xaddr, size_t gaddr, size_t yaddr,
                     idx_t P1, idx_t P2, idx_t xs_p1, idx_t xs_p2, idx_t gs_p1, idx_t gs_p2,
                     idx_t ys_p1, idx_t ys_p2, shape, xstrides, gstrides, ystrides, los, his,
                     double a, double beta, double k, int nthreads):
-    """Within-channel LRN gradient on planes (P1, P2) x spatial `shape`; strides in elements."""
+    """Within-channel LRN gradient on planes (P1, P2) x spatial `shape`; strides in elements.
+
+    Returns False, having written nothing, when dx is x or dy and the planes
+    are split into strips (see within_forward).
+    """
     cdef Plane G
     cdef double taps = fill_plane(&G, shape, xstrides, ystrides, los, his)
     cdef int ax, failed
@@ -154,5 +160,8 @@ def within_backward(bint is_double, size_t xaddr, size_t gaddr, size_t yaddr,
             failed = within_bwd[float](<const float*>xaddr, <const float*>gaddr, <float*>yaddr,
                                        P1, P2, xs_p1, xs_p2, gs_p1, gs_p2, ys_p1, ys_p2,
                                        &G, P, nthreads)
+    if failed == IN_PLACE_SPLIT:
+        return False
     if failed:
         raise MemoryError("fastlrn: could not allocate scratch memory")
+    return True

@@ -348,6 +348,10 @@ cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
     cdef double* comp = NULL
     cdef int failed = 0
     cdef int* fail = &failed
+    if S.n > 1 and <const void*>x == <void*>y:
+        # in place with planes split into strips: a strip would read its halo
+        # rows after the neighbouring strip overwrote them
+        return IN_PLACE_SPLIT
     with parallel(num_threads=nthreads):
         # one block: A, tmp, comp (strip doubles each), pad (padlen), xp (strip
         # values); the float tier: Af, tmpf (strip floats each), padf (padlen floats)
@@ -377,6 +381,8 @@ def within_forward(bint is_double, size_t xaddr, size_t yaddr,
     """Within-channel LRN on planes (P1, P2) x spatial `shape`; strides in elements.
 
     los/his: the window per spatial axis, already clipped to the axis length - 1.
+    Returns False, having written nothing, when y is x and the planes are split
+    into strips (the caller then gives a separate output).
     """
     cdef Plane G
     cdef int failed
@@ -398,5 +404,8 @@ def within_forward(bint is_double, size_t xaddr, size_t yaddr,
         else:
             failed = within[float](<const float*>xaddr, <float*>yaddr, P1, P2,
                                    xs_p1, xs_p2, ys_p1, ys_p2, &G, P, nthreads)
+    if failed == IN_PLACE_SPLIT:
+        return False
     if failed:
         raise MemoryError("fastlrn: could not allocate per-thread scratch")
+    return True
