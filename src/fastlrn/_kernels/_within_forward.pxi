@@ -313,15 +313,24 @@ cdef void within_strip(const floating* x, floating* y, const Plane* G, const Str
     cdef idx_t first, last
     cdef idx_t a0 = strip_plane(G, S, st, &Gs, &first, &last)
     cdef float* Af
-    cdef idx_t n = S.max_size
+    cdef const floating* xs = x + a0 * G.xs[0]
+    cdef idx_t n = S.max_size, r, L = G.shape[G.d - 1]
     if floating is float:
         if P.f32s_ok:
             Af = xp + n
-            if (G.d == 2 and G.xs[1] == 1 and G.ys[1] == 1 and <const void*>x != <void*>y
-                    and within2d_f32(x + a0 * G.xs[0], y + a0 * G.ys[0], &Gs, P, Af,
-                                     Af + n + (G.lo[0] + G.hi[0]) * G.shape[1], first, last)):
-                return
-            within_plane_f32(x + a0 * G.xs[0], y + a0 * G.ys[0], &Gs, P, xp, A, tmp, pad,
+            if G.d == 2 and G.xs[1] == 1 and G.ys[1] == 1:
+                if <const void*>x == <void*>y:
+                    # in place (one strip per plane then, see within): the
+                    # strip's values from a copy in xp, which the strip
+                    # route below also reads them from if it must run
+                    for r in range(Gs.shape[0]):
+                        memcpy(xp + r * L, xs + r * Gs.xs[0], L * sizeof(floating))
+                    xs = xp
+                    Gs.xs[0] = L
+                if within2d_f32(xs, y + a0 * G.ys[0], &Gs, P, Af,
+                                Af + n + (G.lo[0] + G.hi[0]) * L, first, last):
+                    return
+            within_plane_f32(xs, y + a0 * G.ys[0], &Gs, P, xp, A, tmp, pad,
                              Af, Af + n, Af + 2 * n, first, last)
             return
     within_plane(x + a0 * G.xs[0], y + a0 * G.ys[0], &Gs, P, xp, A, tmp, pad, comp,
