@@ -5,7 +5,8 @@
 # Each plane is gathered into scratch (values and squares), the box sum is
 # formed one axis at a time in place, then each row along the last spatial
 # axis is finalised. Cost per element: (sum over axes of taps) adds, not
-# size**d.
+# size**d. float32 images (two axes, the last contiguous) in the float tier
+# take within2d_f32 instead: blocks of rows in one pass, the same bits.
 
 cdef void within_plane(const floating* x, floating* y, const Plane* G, const Params* P,
                        floating* xp, double* A, double* tmp, double* pad,
