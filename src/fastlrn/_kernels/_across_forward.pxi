@@ -356,7 +356,7 @@ cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo
     the same bits. No copy into a padded line, no loop set-up and tail per
     line. vf: scratch of npos*C floats (windows other than five channels).
     """
-    cdef idx_t taps = lo + hi + 1, n = npos * C, i, c, q, t, e0, e1
+    cdef idx_t taps = lo + hi + 1, n = npos * C, i, c, q, t, e, e0, e1
     cdef idx_t inside = 0
     cdef const float* rows[F32_SUM_TAPS]
     cdef const float* xl
@@ -390,12 +390,8 @@ cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo
     e1 = imax(C - hi, e0)
     for q in range(npos):
         xl = x + q * C
-        c = 0
-        while True:
-            if c == e0:
-                c = e1
-            if c >= C:
-                break
+        for e in range(e0 + C - e1):
+            c = e if e < e0 else e1 + e - e0
             v = 0.0
             for t in range(taps):
                 i = c - lo + t
@@ -404,7 +400,6 @@ cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo
             if not (v <= hi_t):
                 ok = False
             y[q * C + c] = f32_series(xl[c], v, &P.sf)
-            c += 1
     return ok
 
 
