@@ -307,8 +307,9 @@ cdef void within_strip(const floating* x, floating* y, const Plane* G, const Str
                        double* pad, double* comp) noexcept nogil:
     """Strip st of one plane (x, y at the plane's origin); locals per call, so per thread.
 
-    The float tier carves its buffers (two strips and a padded line of
-    floats) after xp (see within).
+    The float tier carves its buffers (two strips, a padded line and
+    lo0 + hi0 rows of floats) after xp (see within): within2d_f32's h (a
+    strip and its zero rows) from the start, its v after them.
     """
     cdef Plane Gs
     cdef idx_t first, last
@@ -344,7 +345,8 @@ cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
     cdef idx_t L = G.shape[G.d - 1]
     cdef idx_t padlen = L + G.lo[G.d - 1] + G.hi[G.d - 1]
     # per element: A, tmp, comp (doubles), xp (a value); the float tier adds
-    # two floats per element and a padded line of floats (within_strip)
+    # two floats per element, a padded line and lo0 + hi0 rows of floats
+    # (within_strip)
     cdef idx_t f32 = 2 * sizeof(float) if (floating is float and P.f32s_ok) else 0
     cdef Strips S = plan_strips(G, G.lo[0], G.hi[0], 3 * sizeof(double) + sizeof(floating) + f32,
                                 padlen * (sizeof(double) + f32 // 2))
@@ -364,7 +366,8 @@ cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
         return IN_PLACE_SPLIT
     with parallel(num_threads=nthreads):
         # one block: A, tmp, comp (strip doubles each), pad (padlen), xp (strip
-        # values); the float tier: Af, tmpf (strip floats each), padf (padlen floats)
+        # values); the float tier: Af, tmpf (strip floats each), padf (padlen
+        # floats) and lo0 + hi0 rows of floats (within2d_f32's zero rows)
         A = <double*>scratch_get((3 * n + padlen) * sizeof(double) + n * sizeof(floating)
                                  + (2 * n + padlen + (G.lo[0] + G.hi[0]) * S.B) * (f32 // 2))
         if A == NULL:
