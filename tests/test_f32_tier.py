@@ -299,6 +299,60 @@ def test_within_routes_agree_bit_for_bit(rng, shape, size):
         np.testing.assert_array_equal(fastlrn.lrn(x, num_threads=n, **params), want)
 
 
+# Size-5 windows on two-axis planes (contiguous rows, out of place or in place)
+# take, in the AVX-512 build, bands of 64 columns walked down the rows with
+# masked loads and stores at the row's end (_within_forward.pxi,
+# fastlrn_w5_strip); other builds take the blocks of rows. Row lengths around
+# the 16-lane vectors and the 64-column bands, planes of 1 to 6 rows, and
+# planes split into strips (400 x 400), against the strip route (Fortran-order
+# out) bit for bit and the reference.
+@pytest.mark.parametrize("L", [1, 2, 3, 4, 5, 14, 15, 16, 17, 18, 30, 31, 32, 33, 34, 47, 55,
+                               62, 63, 64, 65, 66, 67, 79, 80, 81, 127, 128, 129, 130])
+def test_within_size5_bands_agree_with_the_strip_route(rng, L):
+    for H in (1, 2, 3, 4, 5, 6, 19):
+        x = rng.standard_normal((2, 2, H, L)).astype(np.float32)
+        params = dict(size=5, alpha=1e-4, beta=0.75, k=2.0, region="within")
+        want = np.empty(x.shape, np.float32, order="F")
+        fastlrn.lrn(x, out=want, **params)
+        got = fastlrn.lrn(x, **params)
+        np.testing.assert_array_equal(got, want, err_msg=f"H={H} L={L}")
+        buf = x.copy()
+        fastlrn.lrn(buf, out=buf, **params)
+        np.testing.assert_array_equal(buf, want, err_msg=f"in place, H={H} L={L}")
+        assert_ulp(got, expected(x, **params), **params)
+
+
+@pytest.mark.parametrize("value", [np.inf, np.nan, 300.0, 1e30, -0.0])
+@pytest.mark.parametrize("where", [(0, 0), (0, 69), (20, 33), (39, 0), (39, 69)])
+def test_within_size5_bands_leave_the_tier_locally(rng, value, where):
+    # An element outside the float tier sends its strip to the double route
+    # (x intact): the result equals the strip route's, bit for bit, also for
+    # the band's first and last columns and rows.
+    x = rng.standard_normal((1, 3, 40, 70)).astype(np.float32)
+    x[(0, 1) + where] = value
+    params = dict(size=5, alpha=1e-4, beta=0.75, k=2.0, region="within")
+    want = np.empty(x.shape, np.float32, order="F")
+    fastlrn.lrn(x, out=want, **params)
+    np.testing.assert_array_equal(fastlrn.lrn(x, **params), want)
+    np.testing.assert_array_equal(fastlrn.lrn(x, num_threads=2, **params), want)
+    ref = expected(x, **params)
+    np.testing.assert_array_equal(np.isnan(want), np.isnan(ref))
+    finite = np.isfinite(ref)
+    assert_ulp(want[finite], ref[finite], **params)
+
+
+def test_within_size5_bands_across_strip_seams(rng):
+    # 400 x 400 float32 planes are split into strips with halo rows; each
+    # strip's output rows are [first, last) of a taller strip plane.
+    x = rng.standard_normal((1, 2, 400, 400)).astype(np.float32)
+    params = dict(size=5, alpha=1e-4, beta=0.75, k=2.0, region="within")
+    want = np.empty(x.shape, np.float32, order="F")
+    fastlrn.lrn(x, out=want, **params)
+    for n in (1, 2):
+        np.testing.assert_array_equal(fastlrn.lrn(x, num_threads=n, **params), want)
+    assert_ulp(want, expected(x, **params), **params)
+
+
 @pytest.mark.parametrize("C", [5, 6, 7, 9, 13, 14, 31])
 @pytest.mark.parametrize("lo, hi", [(2, 2), (1, 3), (3, 1), (0, 4), (4, 0), (1, 2), (3, 3)])
 def test_gradient_rings_agree_with_tiles_for_every_channel_count_and_window(rng, C, lo, hi):
