@@ -80,6 +80,31 @@ def test_planar_and_channels_last_agree_bit_for_bit(rng, size):
                expected(x, **params)[:, :, finite.all(axis=1).all(axis=0)], **params)
 
 
+# Size-5 windows across NCHW planes, out of place: four channel rows per loop
+# (in the AVX-512 build fastlrn_q5x4: masked last vector, counts of the
+# elements in the tier, the next rows prefetched while 9 channels remain);
+# in place takes one row at a time from a ring. Plane sizes around the
+# 16-lane vectors, channel counts around the quads' ends, and rows with
+# elements outside the tier, bit for bit.
+@pytest.mark.parametrize("plane", [(1, 1), (3, 5), (4, 4), (1, 17), (9, 7), (8, 8), (5, 13),
+                                   (27, 27)])
+@pytest.mark.parametrize("C", [5, 8, 9, 10, 13, 14, 17])
+def test_across_size5_quads_agree_with_single_rows(rng, plane, C):
+    x = rng.standard_normal((2, C) + plane).astype(np.float32)
+    x[1, C // 2, 0, -1] = 1e4           # rows C//2 - 2 .. C//2 + 2 leave the tier there
+    x[0, C - 1, -1, 0] = np.nan
+    params = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
+    got = fastlrn.lrn(x, **params)
+    buf = x.copy()
+    fastlrn.lrn(buf, out=buf, **params)
+    np.testing.assert_array_equal(got, buf)
+    np.testing.assert_array_equal(fastlrn.lrn(x, num_threads=2, **params), got)
+    ref = expected(x, **params)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+    finite = np.isfinite(ref)
+    assert_ulp(got[finite], ref[finite], **params)
+
+
 # Channels last, lines end to end, out of place: tiles of whole lines (about
 # 4096 elements) as one long row, each line's first and last channels summed
 # again without the neighbouring lines' values.

@@ -108,6 +108,45 @@ cdef extern from *:
     #else
     #define FASTLRN_PREFETCH(p) ((void)(p))
     #endif
+    /* AVX-512 builds: pieces of the kernels written with intrinsics
+       (fastlrn_w5_strip, fastlrn_q5x4), 16 floats a vector, with masked
+       loads and stores at the ends of rows. Each is the same IEEE
+       operations in the same order as the plain code it replaces, so every
+       build gives the same bits. */
+    #if defined(__AVX512F__) && defined(__AVX512DQ__)
+    #include <immintrin.h>
+    #define FASTLRN_AVX512 1
+    /* lanes l of 16 with 0 <= s + l < n */
+    static inline __mmask16 fastlrn_lanes(ptrdiff_t s, ptrdiff_t n) {
+        ptrdiff_t a = s < 0 ? -s : 0, b = n - s;
+        uint32_t lo, hi;
+        if (b <= a) return 0;
+        lo = a >= 16 ? 0xFFFFu : ((1u << a) - 1u);
+        hi = b >= 16 ? 0xFFFFu : ((1u << b) - 1u);
+        return (__mmask16)(hi & ~lo);
+    }
+    /* the float tier's constants (SeriesF), one per lane */
+    typedef struct { __m512 ts, c1, c2, c3, c4, kh, kl, sign; } fastlrn_sf16;
+    static inline void fastlrn_sf16_set(fastlrn_sf16* K, float ts, float c1, float c2, float c3,
+                                        float c4, float kh, float kl) {
+        K->ts = _mm512_set1_ps(ts); K->c1 = _mm512_set1_ps(c1); K->c2 = _mm512_set1_ps(c2);
+        K->c3 = _mm512_set1_ps(c3); K->c4 = _mm512_set1_ps(c4); K->kh = _mm512_set1_ps(kh);
+        K->kl = _mm512_set1_ps(kl); K->sign = _mm512_set1_ps(-0.0f);
+    }
+    /* f32_series(x, v) for 16 lanes, the same steps */
+    static inline __m512 fastlrn_series16(__m512 v, __m512 x, const fastlrn_sf16* K) {
+        __m512 t = _mm512_mul_ps(K->ts, v), c, w;
+        c = _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_fmadd_ps(K->c4, t, K->c3), t, K->c2), t, K->c1);
+        c = _mm512_mul_ps(c, t);
+        w = _mm512_mul_ps(x, _mm512_fmadd_ps(K->kh, c, K->kl));
+        w = _mm512_fmadd_ps(x, K->kh, w);
+        /* copysign(w, x): the sign bit from x, the rest from w */
+        return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(K->sign),
+            _mm512_castps_si512(x), _mm512_castps_si512(w), 0xCA));
+    }
+    #else
+    #define FASTLRN_AVX512 0
+    #endif
     """
     double FASTLRN_SMIN_FLOOR
     double FASTLRN_SMIN_SCALE
@@ -119,6 +158,8 @@ cdef extern from *:
     float fma32 "fastlrn_fma32"(float a, float b, float c) noexcept nogil
     uint32_t fbits "fastlrn_fbits"(float f) noexcept nogil
     float FLT_MAX
+    # 1 in the AVX-512 build (the kernels' intrinsic pieces are compiled in)
+    bint AVX512 "FASTLRN_AVX512"
     # One block of per-thread scratch; give it back with scratch_put.
     void* scratch_get "fastlrn_scratch_get"(size_t n) noexcept nogil
     void scratch_put "fastlrn_scratch_put"(void* p) noexcept nogil

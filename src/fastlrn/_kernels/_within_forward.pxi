@@ -257,19 +257,8 @@ cdef extern from *:
        scratch make 11. The bits of within2d_f32: the same products, sums and
        series steps in the same order, positions outside the strip (masked
        lanes, rows outside [0, H)) adding exact zeros, as its zero rows do. */
-    #if defined(__AVX512F__) && defined(__AVX512DQ__)
-    #include <immintrin.h>
-    #define FASTLRN_W5_AVX512 1
+    #if FASTLRN_AVX512
     #define FASTLRN_W5_VECS 4   /* vectors of 16 columns per band */
-    /* lanes l of 16 with 0 <= s + l < n */
-    static inline __mmask16 fastlrn_lanes(ptrdiff_t s, ptrdiff_t n) {
-        ptrdiff_t a = s < 0 ? -s : 0, b = n - s;
-        uint32_t lo, hi;
-        if (b <= a) return 0;
-        lo = a >= 16 ? 0xFFFFu : ((1u << a) - 1u);
-        hi = b >= 16 ? 0xFFFFu : ((1u << b) - 1u);
-        return (__mmask16)(hi & ~lo);
-    }
     /* lanes k .. 15 of a, then lanes 0 .. k-1 of b */
     #define FASTLRN_SHIFT(b, a, k) _mm512_castsi512_ps(_mm512_alignr_epi32( \
         _mm512_castps_si512(b), _mm512_castps_si512(a), k))
@@ -291,18 +280,6 @@ cdef extern from *:
             h[v] = _mm512_add_ps(s, FASTLRN_SHIFT(q[v + 1], q[v], 4));
         }
     }
-    typedef struct { __m512 ts, c1, c2, c3, c4, kh, kl, sign; } fastlrn_w5_consts;
-    /* f32_series(x, v) for 16 lanes, the same steps */
-    static inline __m512 fastlrn_w5_series(__m512 v, __m512 x, const fastlrn_w5_consts* K) {
-        __m512 t = _mm512_mul_ps(K->ts, v), c, w;
-        c = _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_fmadd_ps(K->c4, t, K->c3), t, K->c2), t, K->c1);
-        c = _mm512_mul_ps(c, t);
-        w = _mm512_mul_ps(x, _mm512_fmadd_ps(K->kh, c, K->kl));
-        w = _mm512_fmadd_ps(x, K->kh, w);
-        /* copysign(w, x): the sign bit from x, the rest from w */
-        return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(K->sign),
-            _mm512_castps_si512(x), _mm512_castps_si512(w), 0xCA));
-    }
     /* Output rows [first, last) of a strip of H rows of n elements (x rows
        xs0 apart, y rows ys0 apart); 1 if every window sum is <= hi (in the
        float tier), else 0, the other outputs then meaningless. Sums of
@@ -312,7 +289,7 @@ cdef extern from *:
                                 ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
                                 float ts, float c1, float c2, float c3, float c4,
                                 float kh, float kl, float hi) {
-        fastlrn_w5_consts K;
+        fastlrn_sf16 K;
         const __m512 zero = _mm512_setzero_ps();
         __m512i vmax = _mm512_setzero_si512();
         __m512 h[5][FASTLRN_W5_VECS], sum, xv;
@@ -323,9 +300,7 @@ cdef extern from *:
         if (!(hi >= 0.0f)) return 0;
         hi = hi + 0.0f;   /* -0 to +0 */
         memcpy(&hib, &hi, 4);
-        K.ts = _mm512_set1_ps(ts); K.c1 = _mm512_set1_ps(c1); K.c2 = _mm512_set1_ps(c2);
-        K.c3 = _mm512_set1_ps(c3); K.c4 = _mm512_set1_ps(c4); K.kh = _mm512_set1_ps(kh);
-        K.kl = _mm512_set1_ps(kl); K.sign = _mm512_set1_ps(-0.0f);
+        fastlrn_sf16_set(&K, ts, c1, c2, c3, c4, kh, kl);
         for (j0 = 0; j0 < n; j0 += 16 * FASTLRN_W5_VECS) {
             for (v = 0; v <= FASTLRN_W5_VECS; v++)
                 ml[v] = fastlrn_lanes(j0 - 2 + 16 * v, n);
@@ -351,7 +326,7 @@ cdef extern from *:
                     vmax = _mm512_mask_max_epu32(vmax, mv[v], vmax, _mm512_castps_si512(sum));
                     xv = _mm512_maskz_loadu_ps(mv[v], x + i * xs0 + j0 + 16 * v);
                     _mm512_mask_storeu_ps(y + i * ys0 + j0 + 16 * v, mv[v],
-                                          fastlrn_w5_series(sum, xv, &K));
+                                          fastlrn_series16(sum, xv, &K));
                 }
                 for (r = 0; r < 4; r++)
                     for (v = 0; v < FASTLRN_W5_VECS; v++)
@@ -361,14 +336,12 @@ cdef extern from *:
         return (uint32_t)_mm512_reduce_max_epu32(vmax) <= hib;
     }
     #else
-    #define FASTLRN_W5_AVX512 0
     static int fastlrn_w5_strip(const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0,
                                 ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
                                 float ts, float c1, float c2, float c3, float c4,
                                 float kh, float kl, float hi) { return 0; }
     #endif
     """
-    bint W5_AVX512 "FASTLRN_W5_AVX512"
     bint w5_strip "fastlrn_w5_strip"(const float* x, Py_ssize_t xs0, float* y, Py_ssize_t ys0,
                                      Py_ssize_t H, Py_ssize_t n, Py_ssize_t first,
                                      Py_ssize_t last, float ts, float c1, float c2, float c3,
@@ -406,7 +379,7 @@ cdef bint within2d_f32(const float* x, float* y, const Plane* G, const Params* P
     cdef float* hz = h + lo0 * L      # row 0 of the strip
     cdef const float* rows[F32_SUM_TAPS]
     cdef const SeriesF* F = &P.sf
-    if W5_AVX512 and lo0 == 2 and hi0 == 2 and lo1 == 2 and hi1 == 2:
+    if AVX512 and lo0 == 2 and hi0 == 2 and lo1 == 2 and hi1 == 2:
         return w5_strip(x, xs0, y, ys0, H, L, first, last, F.ts, F.c1, F.c2, F.c3, F.c4,
                         F.kh, F.kl, F.hi)
     memset(h, 0, lo0 * L * sizeof(float))
