@@ -130,6 +130,29 @@ def test_channels_last_lines_are_local(rng, C, size, where):
     np.testing.assert_array_equal(buf, got)
 
 
+# Channels last with C a multiple of 16 and size 5, out of place: in the
+# AVX-512 build each line as C / 16 vectors, the window's neighbours by lane
+# shifts across the vectors (fastlrn_lines5). Against NCHW and in place (other
+# routes), bit for bit, with a value spoiled at the vectors' seams.
+@pytest.mark.parametrize("C", [16, 32, 48, 96, 128])
+@pytest.mark.parametrize("channel", [0, 1, 14, 15, 16, 17, -2, -1])
+@pytest.mark.parametrize("value", [3.0, 1e4, np.inf])
+def test_channels_last_size5_vectors_agree_with_planar(rng, C, channel, value):
+    x = rng.standard_normal((2, 5, 7, C)).astype(np.float32)
+    x[1, 2, 3, channel % C] = value
+    params = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
+    got = fastlrn.lrn(x, channel_axis=-1, **params)
+    want = fastlrn.lrn(np.ascontiguousarray(np.moveaxis(x, -1, 1)), **params)
+    np.testing.assert_array_equal(np.moveaxis(got, -1, 1), want)
+    buf = x.copy()
+    fastlrn.lrn(buf, out=buf, channel_axis=-1, **params)
+    np.testing.assert_array_equal(buf, got)
+    ref = expected(x, channel_axis=-1, **params)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+    finite = np.isfinite(ref)
+    assert_ulp(got[finite], ref[finite], **params)
+
+
 @pytest.mark.parametrize("fraction", [0.0, 0.1, 0.6, 1.0])
 def test_rows_with_any_share_of_elements_outside_the_tier(rng, fraction):
     # f32_finish fixes a row element by element when most of it is in the

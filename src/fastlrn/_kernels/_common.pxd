@@ -125,6 +125,9 @@ cdef extern from *:
         hi = b >= 16 ? 0xFFFFu : ((1u << b) - 1u);
         return (__mmask16)(hi & ~lo);
     }
+    /* lanes k .. 15 of a, then lanes 0 .. k-1 of b */
+    #define FASTLRN_SHIFT(b, a, k) _mm512_castsi512_ps(_mm512_alignr_epi32( \
+        _mm512_castps_si512(b), _mm512_castps_si512(a), k))
     /* the float tier's constants (SeriesF), one per lane */
     typedef struct { __m512 ts, c1, c2, c3, c4, kh, kl, sign; } fastlrn_sf16;
     static inline void fastlrn_sf16_set(fastlrn_sf16* K, float ts, float c1, float c2, float c3,

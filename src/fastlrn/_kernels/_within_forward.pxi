@@ -259,9 +259,6 @@ cdef extern from *:
        lanes, rows outside [0, H)) adding exact zeros, as its zero rows do. */
     #if FASTLRN_AVX512
     #define FASTLRN_W5_VECS 4   /* vectors of 16 columns per band */
-    /* lanes k .. 15 of a, then lanes 0 .. k-1 of b */
-    #define FASTLRN_SHIFT(b, a, k) _mm512_castsi512_ps(_mm512_alignr_epi32( \
-        _mm512_castps_si512(b), _mm512_castps_si512(a), k))
     /* The last-axis sums of row xr for the band's vectors (xr at the band's
        column -2; ml: the lanes of each vector of 16 from there inside the
        row): for column j, ((((x[j-2]**2 + x[j-1]**2) + x[j]**2) + x[j+1]**2)
