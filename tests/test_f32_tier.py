@@ -415,3 +415,24 @@ def test_gradient_rings_agree_with_tiles_for_every_channel_count_and_window(rng,
     xc = x.copy()
     tiles = _api._backward(xc, dy, lo, hi, 1e-4, 0.75, 2.0, "across", 1, xc, 1)
     np.testing.assert_array_equal(rings, tiles)
+
+
+# The pair loop of the rings (in the AVX-512 build fastlrn_bwd_fused2: a
+# masked last vector, the range tests as bit reductions, the next pair's rows
+# prefetched while they exist) against the tiles, for plane sizes around the
+# 16-lane vectors and dy at and past the tier's range (2**-40, 2**40, 0).
+@pytest.mark.parametrize("plane", [(1, 1), (3, 5), (4, 4), (1, 17), (8, 8), (27, 27)])
+@pytest.mark.parametrize("C", [6, 9, 10, 13])
+@pytest.mark.parametrize("dyval", [None, 0.0, 2.0 ** -40, 2.0 ** -41, 2.0 ** 40, 2.0 ** 41])
+def test_gradient_pairs_agree_with_tiles(rng, plane, C, dyval):
+    from fastlrn import _api
+    x = rng.standard_normal((2, C) + plane).astype(np.float32)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    if dyval is not None:
+        dy[1, C // 2, -1, -1] = -dyval
+    params = dict(size=5, alpha=1e-4, beta=0.75, k=2.0)
+    rings = _api._backward(x, dy, 2, 2, 1e-4, 0.75, 2.0, "across", 1, None, 1)
+    xc = x.copy()
+    tiles = _api._backward(xc, dy, 2, 2, 1e-4, 0.75, 2.0, "across", 1, xc, 1)
+    np.testing.assert_array_equal(rings, tiles)
+    assert_backward_close(rings, expected_backward(x, dy, **params), **params)

@@ -11,6 +11,7 @@ from libc.string cimport memset, memcpy
 from libc.stdlib cimport malloc, free
 from cython.parallel cimport prange, parallel
 from cython cimport floating
+from libc.stdint cimport uint32_t
 
 from fastlrn._kernels._common cimport (
     Params, SeriesB, make_params, make_bwd_params, scratch_get, scratch_put, prefetch,
