@@ -9,7 +9,8 @@ builds and a correctly rounded emulation in the baseline one, see
 test_fma32.py). The cases with
 alpha = 1e-4 put most elements in the float tiers, with k**-beta not a
 float (k = 2, 0.7), the others mostly outside; sizes 4, 5 and 6 take each route's straight
-and general code for the ends of rows and lines.
+and general code for the ends of rows and lines. Four more cases, size 5 with 24
+channels, take the intrinsic loops of the AVX2 and AVX-512 builds (docs/performance.rst).
 """
 
 import json
@@ -43,6 +44,19 @@ for i, (region, axis, dtype, beta, alpha, k) in enumerate(cases):
     np.save(sys.argv[1] + f"_{i}.npy", fastlrn.lrn(x.astype(dtype), **params))
     np.save(sys.argv[1] + f"_b{i}.npy",
             fastlrn.lrn_backward(x.astype(dtype), dy.astype(dtype), **params))
+# size 5 with 24 channels: the intrinsic loops of the AVX2 and AVX-512 builds
+# (the four-row loop, whole lines of C a multiple of 8, the gradient's pair
+# loop, and 5 x 5 within) against the plain loops of the baseline build
+# (ordinary data: a tile or strip with a window outside the float tier is
+# redone by the plain loops, and these cases would then test nothing new)
+x2 = rng.standard_normal((2, 24, 9, 21)).astype(np.float32)
+dy2 = rng.standard_normal(x2.shape).astype(np.float32)
+extra = [fastlrn.lrn(x2, size=5),
+         fastlrn.lrn(np.ascontiguousarray(np.moveaxis(x2, 1, -1)), size=5, channel_axis=-1),
+         fastlrn.lrn_backward(x2, dy2, size=5),
+         fastlrn.lrn(x2, size=5, region="within")]
+for i, a in enumerate(extra):
+    np.save(sys.argv[1] + f"_x{i}.npy", a)
 print(json.dumps(out))
 """
 
@@ -69,6 +83,7 @@ def test_builds_agree_bit_for_bit(tmp_path):
         assert _run(isa, str(tmp_path / isa)) == isa
         results[isa] = [np.load(tmp_path / f"{isa}_{p}{i}.npy") for p in ("", "b")
                         for i in range(12)]
+        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(4)]
     base = results["baseline"]
     for isa in usable[1:]:
         for i, (a, b) in enumerate(zip(base, results[isa])):

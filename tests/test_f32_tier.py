@@ -81,7 +81,7 @@ def test_planar_and_channels_last_agree_bit_for_bit(rng, size):
 
 
 # Size-5 windows across NCHW planes, out of place: four channel rows per loop
-# (in the AVX-512 build fastlrn_q5x4: masked last vector, counts of the
+# (in the AVX-512 and AVX2 builds fastlrn_q5x4: masked last vector, counts of the
 # elements in the tier, the next rows prefetched while 9 channels remain);
 # in place takes one row at a time from a ring. Plane sizes around the
 # 16-lane vectors, channel counts around the quads' ends, and rows with
@@ -130,11 +130,12 @@ def test_channels_last_lines_are_local(rng, C, size, where):
     np.testing.assert_array_equal(buf, got)
 
 
-# Channels last with C a multiple of 16 and size 5, out of place: in the
-# AVX-512 build each line as C / 16 vectors, the window's neighbours by lane
-# shifts across the vectors (fastlrn_lines5). Against NCHW and in place (other
-# routes), bit for bit, with a value spoiled at the vectors' seams.
-@pytest.mark.parametrize("C", [16, 32, 48, 96, 128])
+# Channels last with C a multiple of the vector width and size 5, out of
+# place: in the AVX-512 and AVX2 builds each line as C / 16 or C / 8 vectors,
+# the window's neighbours by lane shifts across the vectors (fastlrn_lines5).
+# Against NCHW and in place (other routes), bit for bit, with a value spoiled
+# at the vectors' seams.
+@pytest.mark.parametrize("C", [8, 16, 24, 32, 40, 48, 96, 128])
 @pytest.mark.parametrize("channel", [0, 1, 14, 15, 16, 17, -2, -1])
 @pytest.mark.parametrize("value", [3.0, 1e4, np.inf])
 def test_channels_last_size5_vectors_agree_with_planar(rng, C, channel, value):
@@ -417,7 +418,7 @@ def test_gradient_rings_agree_with_tiles_for_every_channel_count_and_window(rng,
     np.testing.assert_array_equal(rings, tiles)
 
 
-# The pair loop of the rings (in the AVX-512 build fastlrn_bwd_fused2: a
+# The pair loop of the rings (in the AVX-512 and AVX2 builds fastlrn_bwd_fused2: a
 # masked last vector, the range tests as bit reductions, the next pair's rows
 # prefetched while they exist) against the tiles, for plane sizes around the
 # 16-lane vectors and dy at and past the tier's range (2**-40, 2**40, 0).

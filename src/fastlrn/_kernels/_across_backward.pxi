@@ -211,27 +211,23 @@ cdef bint across_bwd_tile_f32(const float* x, const float* g, float* dx,
 
 cdef extern from *:
     """
-    /* f32_bwd_fused2 in the AVX-512 build: the same arithmetic per element in
-       the same order, 16 columns a vector, a masked last vector, the range
-       tests as unsigned max/min reductions of the bits (f32_bwd_track). pf:
-       if not NULL, the rows the next pair reads new (x rows r + 4, r + 5, dy
-       rows r + 2, r + 3: pf[0..3]) are prefetched into L2 a vector at a
-       time, as fastlrn_q5x4 does for the forward. */
-    #if FASTLRN_AVX512
-    static inline __m512 fastlrn_sumsq5b(__m512 a0, __m512 a1, __m512 a2, __m512 a3, __m512 a4) {
-        return _mm512_fmadd_ps(a4, a4, _mm512_fmadd_ps(a3, a3, _mm512_fmadd_ps(a2, a2,
-            _mm512_fmadd_ps(a1, a1, _mm512_mul_ps(a0, a0)))));
-    }
-    typedef struct { __m512 ts, kb, c1, c2, c3, c4, a, k, c2ab; } fastlrn_sb16;
-    /* f32_bwd_point for 16 lanes: *gp = dy p, *w = (dy x) q */
-    static inline void fastlrn_bwd_point16(__m512 v, __m512 x, __m512 g, const fastlrn_sb16* S,
-                                           __m512* gp, __m512* w) {
-        __m512 t = _mm512_mul_ps(S->ts, v), c, q;
-        c = _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_fmadd_ps(S->c4, t, S->c3), t, S->c2), t, S->c1);
-        c = _mm512_mul_ps(c, t);
-        q = _mm512_fmadd_ps(S->kb, c, S->kb);
-        *gp = _mm512_mul_ps(g, _mm512_mul_ps(q, _mm512_fmadd_ps(S->a, v, S->k)));
-        *w = _mm512_mul_ps(_mm512_mul_ps(g, x), q);
+    /* f32_bwd_fused2 in the AVX-512 and AVX2 builds: the same arithmetic
+       per element in the same order, a vector of columns at a time, a
+       masked last vector, the range tests as unsigned max/min reductions of
+       the bits (f32_bwd_track). pf: if not NULL, the rows the next pair
+       reads new (x rows r + 4, r + 5, dy rows r + 2, r + 3: pf[0..3]) are
+       prefetched into L2 a vector at a time, as fastlrn_q5x4 does for the
+       forward. */
+    #if FASTLRN_SIMD
+    typedef struct { fl_v ts, kb, c1, c2, c3, c4, a, k, c2ab; } fl_sb;
+    /* f32_bwd_point lane by lane: *gp = dy p, *w = (dy x) q */
+    static inline void fl_bwd_point(fl_v v, fl_v x, fl_v g, const fl_sb* S, fl_v* gp, fl_v* w) {
+        fl_v t = FL_MUL(S->ts, v), c, q;
+        c = FL_FMA(FL_FMA(FL_FMA(S->c4, t, S->c3), t, S->c2), t, S->c1);
+        c = FL_MUL(c, t);
+        q = FL_FMA(S->kb, c, S->kb);
+        *gp = FL_MUL(g, FL_MUL(q, FL_FMA(S->a, v, S->k)));
+        *w = FL_MUL(FL_MUL(g, x), q);
     }
     static int fastlrn_bwd_fused2(const float* const* xr, const float* ga, const float* gb,
                                   float* pa, float* pb, float* wa, float* wb,
@@ -242,61 +238,62 @@ cdef extern from *:
                                   uint32_t glob1, const float* const* pf) {
         const float *p0 = xr[0], *p1 = xr[1], *p2 = xr[2], *p3 = xr[3], *p4 = xr[4], *p5 = xr[5];
         const float *w0 = wr[0], *w1 = wr[1], *w2 = wr[2], *w3 = wr[3];
-        const __m512i absm = _mm512_set1_epi32(0x7FFFFFFF), one = _mm512_set1_epi32(1);
-        const __m512 nc2ab = _mm512_set1_ps(-0.0f);
-        __m512i vmax = _mm512_setzero_si512(), gmax = vmax, gmin1 = _mm512_set1_epi32(-1);
-        fastlrn_sb16 S;
+        const fl_vi absm = FL_SET1I(0x7FFFFFFF), one = FL_SET1I(1);
+        const fl_v sign = FL_SET1(-0.0f);
+        const fl_m all = fl_lanes(0, FASTLRN_SIMD);
+        fl_vi vmax = FL_ZEROI(), gmax = vmax, gmin1 = FL_SET1I(-1);
+        fl_sb S;
         ptrdiff_t j;
-        S.ts = _mm512_set1_ps(ts); S.kb = _mm512_set1_ps(kb); S.c1 = _mm512_set1_ps(c1);
-        S.c2 = _mm512_set1_ps(c2); S.c3 = _mm512_set1_ps(c3); S.c4 = _mm512_set1_ps(c4);
-        S.a = _mm512_set1_ps(a); S.k = _mm512_set1_ps(k); S.c2ab = _mm512_set1_ps(c2ab);
-        for (j = 0; j < n; j += 16) {
-            const __mmask16 m = fastlrn_lanes(j, n);
-            __m512 a0, a1, a2, a3, a4, a5, va, vb, gva, gvb, gpa, gpb, wva, wvb, b1, b2, b3, f;
-            __m512i u;
-            if (pf != NULL) {
-                _mm_prefetch((const char*)(pf[0] + j), _MM_HINT_T1);
-                _mm_prefetch((const char*)(pf[1] + j), _MM_HINT_T1);
-                _mm_prefetch((const char*)(pf[2] + j), _MM_HINT_T1);
-                _mm_prefetch((const char*)(pf[3] + j), _MM_HINT_T1);
-            }
-            a0 = _mm512_maskz_loadu_ps(m, p0 + j); a1 = _mm512_maskz_loadu_ps(m, p1 + j);
-            a2 = _mm512_maskz_loadu_ps(m, p2 + j); a3 = _mm512_maskz_loadu_ps(m, p3 + j);
-            a4 = _mm512_maskz_loadu_ps(m, p4 + j); a5 = _mm512_maskz_loadu_ps(m, p5 + j);
-            gva = _mm512_maskz_loadu_ps(m, ga + j); gvb = _mm512_maskz_loadu_ps(m, gb + j);
-            va = fastlrn_sumsq5b(a0, a1, a2, a3, a4);
-            vb = fastlrn_sumsq5b(a1, a2, a3, a4, a5);
-            /* f32_bwd_track, masked lanes left out */
-            vmax = _mm512_mask_max_epu32(vmax, m, vmax, _mm512_castps_si512(va));
-            vmax = _mm512_mask_max_epu32(vmax, m, vmax, _mm512_castps_si512(vb));
-            u = _mm512_and_si512(_mm512_castps_si512(gva), absm);
-            gmax = _mm512_mask_max_epu32(gmax, m, gmax, u);
-            gmin1 = _mm512_mask_min_epu32(gmin1, m, gmin1, _mm512_sub_epi32(u, one));
-            u = _mm512_and_si512(_mm512_castps_si512(gvb), absm);
-            gmax = _mm512_mask_max_epu32(gmax, m, gmax, u);
-            gmin1 = _mm512_mask_min_epu32(gmin1, m, gmin1, _mm512_sub_epi32(u, one));
-            fastlrn_bwd_point16(va, a2, gva, &S, &gpa, &wva);
-            fastlrn_bwd_point16(vb, a3, gvb, &S, &gpb, &wvb);
-            _mm512_mask_storeu_ps(pa + j, m, gpa);
-            _mm512_mask_storeu_ps(pb + j, m, gpb);
-            _mm512_mask_storeu_ps(wa + j, m, wva);
-            _mm512_mask_storeu_ps(wb + j, m, wvb);
-            b1 = _mm512_maskz_loadu_ps(m, w1 + j); b2 = _mm512_maskz_loadu_ps(m, w2 + j);
-            b3 = _mm512_maskz_loadu_ps(m, w3 + j);
-            /* dc = fma(-(c2ab x(c)), (((w0 + b1) + b2) + b3) + wva, gp(c)) */
-            f = _mm512_xor_ps(_mm512_mul_ps(S.c2ab, a0), nc2ab);
-            _mm512_mask_storeu_ps(dc + j, m, _mm512_fmadd_ps(f,
-                _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(
-                    _mm512_maskz_loadu_ps(m, w0 + j), b1), b2), b3), wva),
-                _mm512_maskz_loadu_ps(m, gpc + j)));
-            f = _mm512_xor_ps(_mm512_mul_ps(S.c2ab, a1), nc2ab);
-            _mm512_mask_storeu_ps(dd + j, m, _mm512_fmadd_ps(f,
-                _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(b1, b2), b3), wva), wvb),
-                _mm512_maskz_loadu_ps(m, gpd + j)));
-        }
-        return ((uint32_t)_mm512_reduce_max_epu32(vmax) <= hib)
-            & ((uint32_t)_mm512_reduce_max_epu32(gmax) <= ghib)
-            & ((uint32_t)_mm512_reduce_min_epu32(gmin1) >= glob1);
+        S.ts = FL_SET1(ts); S.kb = FL_SET1(kb); S.c1 = FL_SET1(c1);
+        S.c2 = FL_SET1(c2); S.c3 = FL_SET1(c3); S.c4 = FL_SET1(c4);
+        S.a = FL_SET1(a); S.k = FL_SET1(k); S.c2ab = FL_SET1(c2ab);
+        /* full vectors, then the row's last (full: whether m has every lane) */
+        #define FASTLRN_BWD2_STEP(m, full) do { \
+            fl_v a0, a1, a2, a3, a4, a5, va, vb, gva, gvb, gpa, gpb, wva, wvb, b1, b2, b3, f; \
+            fl_vi u; \
+            if (pf != NULL) { \
+                _mm_prefetch((const char*)(pf[0] + j), _MM_HINT_T1); \
+                _mm_prefetch((const char*)(pf[1] + j), _MM_HINT_T1); \
+                _mm_prefetch((const char*)(pf[2] + j), _MM_HINT_T1); \
+                _mm_prefetch((const char*)(pf[3] + j), _MM_HINT_T1); \
+            } \
+            a0 = FL_LOADX(m, full, p0 + j); a1 = FL_LOADX(m, full, p1 + j); \
+            a2 = FL_LOADX(m, full, p2 + j); a3 = FL_LOADX(m, full, p3 + j); \
+            a4 = FL_LOADX(m, full, p4 + j); a5 = FL_LOADX(m, full, p5 + j); \
+            gva = FL_LOADX(m, full, ga + j); gvb = FL_LOADX(m, full, gb + j); \
+            va = fl_sumsq5(a0, a1, a2, a3, a4); \
+            vb = fl_sumsq5(a1, a2, a3, a4, a5); \
+            /* f32_bwd_track, lanes out of m left out */ \
+            vmax = FL_MAXU(vmax, m, FL_BITS(va)); \
+            vmax = FL_MAXU(vmax, m, FL_BITS(vb)); \
+            u = FL_ANDI(FL_BITS(gva), absm); \
+            gmax = FL_MAXU(gmax, m, u); \
+            gmin1 = FL_MINU(gmin1, m, FL_SUBI(u, one)); \
+            u = FL_ANDI(FL_BITS(gvb), absm); \
+            gmax = FL_MAXU(gmax, m, u); \
+            gmin1 = FL_MINU(gmin1, m, FL_SUBI(u, one)); \
+            fl_bwd_point(va, a2, gva, &S, &gpa, &wva); \
+            fl_bwd_point(vb, a3, gvb, &S, &gpb, &wvb); \
+            FL_STOREX(pa + j, m, full, gpa); \
+            FL_STOREX(pb + j, m, full, gpb); \
+            FL_STOREX(wa + j, m, full, wva); \
+            FL_STOREX(wb + j, m, full, wvb); \
+            b1 = FL_LOADX(m, full, w1 + j); b2 = FL_LOADX(m, full, w2 + j); \
+            b3 = FL_LOADX(m, full, w3 + j); \
+            /* dc = fma(-(c2ab x(c)), (((w0 + b1) + b2) + b3) + wva, gp(c)) */ \
+            f = FL_XOR(FL_MUL(S.c2ab, a0), sign); \
+            FL_STOREX(dc + j, m, full, FL_FMA(f, FL_ADD(FL_ADD(FL_ADD(FL_ADD( \
+                FL_LOADX(m, full, w0 + j), b1), b2), b3), wva), FL_LOADX(m, full, gpc + j))); \
+            f = FL_XOR(FL_MUL(S.c2ab, a1), sign); \
+            FL_STOREX(dd + j, m, full, FL_FMA(f, FL_ADD(FL_ADD(FL_ADD(FL_ADD(b1, b2), b3), \
+                wva), wvb), FL_LOADX(m, full, gpd + j))); \
+        } while (0)
+        for (j = 0; j + FASTLRN_SIMD <= n; j += FASTLRN_SIMD)
+            FASTLRN_BWD2_STEP(all, 1);
+        if (j < n)
+            FASTLRN_BWD2_STEP(fl_lanes(j, n), 0);
+        #undef FASTLRN_BWD2_STEP
+        return (FL_RMAXU(vmax) <= hib) & (FL_RMAXU(gmax) <= ghib) & (FL_RMINU(gmin1) >= glob1);
     }
     #else
     static int fastlrn_bwd_fused2(const float* const* xr, const float* ga, const float* gb,
@@ -333,9 +330,9 @@ cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
     through the row functions of across_bwd_tile_f32, and the fused loop
     does the same arithmetic per element, so the same bits. False as soon
     as a row leaves the tier (dx then partly written: the caller redoes
-    the block). The AVX-512 build takes fastlrn_bwd_fused2 for the fused
-    loop: W7's shape 0.78x the time at 1 thread (2.70x -> 2.11x a copy of
-    x), 0.80x at 2 (same process, medians of 7 rounds).
+    the block). The AVX-512 and AVX2 builds take fastlrn_bwd_fused2 for
+    the fused loop: W7's shape AVX-512 0.78x the time at 1 thread (2.70x ->
+    2.11x a copy of x), 0.80x at 2, AVX2 0.85x at 1 (same process).
     """
     cdef idx_t r, r2, c, i, m, first
     cdef const float* rows[BWD_F32_TAPS]
@@ -360,7 +357,7 @@ cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
                 rows[i] = x + (r - 2 + i) * xs_c
             for i in range(4):
                 wrows[i] = wr + ((r - 4 + i) % R) * T
-            if AVX512:
+            if SIMD:
                 # whole planes: the next pair's new rows prefetched (narrower
                 # blocks prefetch rows ahead above)
                 pfr[0] = x + (r + 4) * xs_c

@@ -152,102 +152,105 @@ cdef inline void f64_sumsq_series5x4(const double** p, const double** xs, double
 
 cdef extern from *:
     """
-    /* f32_sumsq_series5x4 for windows [c - 2, c + 2], AVX-512 builds: four
-       output rows from the eight rows p[0..7] of values (rows c-2 .. c+5),
-       the values of row c+i taken from p[i+2]; masked loads and stores for
-       the row's last vector. counts[i]: how many of row i's window sums are
-       <= hi (the float tier's test). pf: if not 0, the rows p[4..7] + pf
-       (those the next four rows read new) are prefetched into L2, a vector
-       ahead of use by that many floats: planes of a few KB, each its own
-       memory stream in this loop, are not followed far enough ahead by the
-       hardware (W2's shape 1 thread: 1.65x -> 1.2x a copy in a C harness). */
-    #if FASTLRN_AVX512
-    static inline __m512 fastlrn_sumsq5_16(__m512 a0, __m512 a1, __m512 a2, __m512 a3, __m512 a4) {
-        return _mm512_fmadd_ps(a4, a4, _mm512_fmadd_ps(a3, a3, _mm512_fmadd_ps(a2, a2,
-            _mm512_fmadd_ps(a1, a1, _mm512_mul_ps(a0, a0)))));
-    }
+    /* f32_sumsq_series5x4 for windows [c - 2, c + 2], AVX-512 and AVX2
+       builds: four output rows from the eight rows p[0..7] of values (rows
+       c-2 .. c+5), the values of row c+i taken from p[i+2]; masked loads
+       and stores for the row's last vector. counts[i]: how many of row i's
+       window sums are <= hi (the float tier's test). pf: if not 0, the rows
+       p[4..7] + pf (those the next four rows read new) are prefetched into
+       L2, a vector ahead of use by that many floats: planes of a few KB,
+       each its own memory stream in this loop, are not followed far enough
+       ahead by the hardware (W2's shape 1 thread: 1.65x -> 1.2x a copy in
+       a C harness). */
+    #if FASTLRN_SIMD
     static void fastlrn_q5x4(const float* const* p, float* const* ys, ptrdiff_t n,
                              float ts, float c1, float c2, float c3, float c4, float kh,
                              float kl, float hi, ptrdiff_t pf, ptrdiff_t* counts) {
         const float *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
         const float *p4 = p[4], *p5 = p[5], *p6 = p[6], *p7 = p[7];
         float *y0 = ys[0], *y1 = ys[1], *y2 = ys[2], *y3 = ys[3];
-        fastlrn_sf16 K;
-        const __m512 vhi = _mm512_set1_ps(hi);
-        const __m512i one = _mm512_set1_epi32(1);
-        __m512i n0 = _mm512_setzero_si512(), n1 = n0, n2 = n0, n3 = n0;
+        fl_sf K;
+        const fl_v vhi = FL_SET1(hi);
+        const fl_m all = fl_lanes(0, FASTLRN_SIMD);
+        fl_vi n0 = FL_ZEROI(), n1 = n0, n2 = n0, n3 = n0;
         ptrdiff_t j;
-        fastlrn_sf16_set(&K, ts, c1, c2, c3, c4, kh, kl);
-        for (j = 0; j < n; j += 16) {
-            const __mmask16 m = fastlrn_lanes(j, n);
-            __m512 a0, a1, a2, a3, a4, a5, a6, a7, v0, v1, v2, v3;
-            if (pf) {
-                _mm_prefetch((const char*)(p4 + j + pf), _MM_HINT_T1);
-                _mm_prefetch((const char*)(p5 + j + pf), _MM_HINT_T1);
-                _mm_prefetch((const char*)(p6 + j + pf), _MM_HINT_T1);
-                _mm_prefetch((const char*)(p7 + j + pf), _MM_HINT_T1);
-            }
-            a0 = _mm512_maskz_loadu_ps(m, p0 + j); a1 = _mm512_maskz_loadu_ps(m, p1 + j);
-            a2 = _mm512_maskz_loadu_ps(m, p2 + j); a3 = _mm512_maskz_loadu_ps(m, p3 + j);
-            a4 = _mm512_maskz_loadu_ps(m, p4 + j); a5 = _mm512_maskz_loadu_ps(m, p5 + j);
-            a6 = _mm512_maskz_loadu_ps(m, p6 + j); a7 = _mm512_maskz_loadu_ps(m, p7 + j);
-            v0 = fastlrn_sumsq5_16(a0, a1, a2, a3, a4);
-            v1 = fastlrn_sumsq5_16(a1, a2, a3, a4, a5);
-            v2 = fastlrn_sumsq5_16(a2, a3, a4, a5, a6);
-            v3 = fastlrn_sumsq5_16(a3, a4, a5, a6, a7);
-            n0 = _mm512_mask_add_epi32(n0, _mm512_mask_cmp_ps_mask(m, v0, vhi, _CMP_LE_OQ), n0, one);
-            n1 = _mm512_mask_add_epi32(n1, _mm512_mask_cmp_ps_mask(m, v1, vhi, _CMP_LE_OQ), n1, one);
-            n2 = _mm512_mask_add_epi32(n2, _mm512_mask_cmp_ps_mask(m, v2, vhi, _CMP_LE_OQ), n2, one);
-            n3 = _mm512_mask_add_epi32(n3, _mm512_mask_cmp_ps_mask(m, v3, vhi, _CMP_LE_OQ), n3, one);
-            _mm512_mask_storeu_ps(y0 + j, m, fastlrn_series16(v0, a2, &K));
-            _mm512_mask_storeu_ps(y1 + j, m, fastlrn_series16(v1, a3, &K));
-            _mm512_mask_storeu_ps(y2 + j, m, fastlrn_series16(v2, a4, &K));
-            _mm512_mask_storeu_ps(y3 + j, m, fastlrn_series16(v3, a5, &K));
-        }
-        counts[0] = _mm512_reduce_add_epi32(n0);
-        counts[1] = _mm512_reduce_add_epi32(n1);
-        counts[2] = _mm512_reduce_add_epi32(n2);
-        counts[3] = _mm512_reduce_add_epi32(n3);
+        fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
+        /* full vectors, then the row's last (full: whether m has every lane) */
+        #define FASTLRN_Q5X4_STEP(m, full) do { \
+            fl_v a0, a1, a2, a3, a4, a5, a6, a7, v0, v1, v2, v3; \
+            if (pf) { \
+                _mm_prefetch((const char*)(p4 + j + pf), _MM_HINT_T1); \
+                _mm_prefetch((const char*)(p5 + j + pf), _MM_HINT_T1); \
+                _mm_prefetch((const char*)(p6 + j + pf), _MM_HINT_T1); \
+                _mm_prefetch((const char*)(p7 + j + pf), _MM_HINT_T1); \
+            } \
+            a0 = FL_LOADX(m, full, p0 + j); a1 = FL_LOADX(m, full, p1 + j); \
+            a2 = FL_LOADX(m, full, p2 + j); a3 = FL_LOADX(m, full, p3 + j); \
+            a4 = FL_LOADX(m, full, p4 + j); a5 = FL_LOADX(m, full, p5 + j); \
+            a6 = FL_LOADX(m, full, p6 + j); a7 = FL_LOADX(m, full, p7 + j); \
+            v0 = fl_sumsq5(a0, a1, a2, a3, a4); \
+            v1 = fl_sumsq5(a1, a2, a3, a4, a5); \
+            v2 = fl_sumsq5(a2, a3, a4, a5, a6); \
+            v3 = fl_sumsq5(a3, a4, a5, a6, a7); \
+            n0 = FL_COUNT_LE(n0, m, v0, vhi); \
+            n1 = FL_COUNT_LE(n1, m, v1, vhi); \
+            n2 = FL_COUNT_LE(n2, m, v2, vhi); \
+            n3 = FL_COUNT_LE(n3, m, v3, vhi); \
+            FL_STOREX(y0 + j, m, full, fl_series(v0, a2, &K)); \
+            FL_STOREX(y1 + j, m, full, fl_series(v1, a3, &K)); \
+            FL_STOREX(y2 + j, m, full, fl_series(v2, a4, &K)); \
+            FL_STOREX(y3 + j, m, full, fl_series(v3, a5, &K)); \
+        } while (0)
+        for (j = 0; j + FASTLRN_SIMD <= n; j += FASTLRN_SIMD)
+            FASTLRN_Q5X4_STEP(all, 1);
+        if (j < n)
+            FASTLRN_Q5X4_STEP(fl_lanes(j, n), 0);
+        #undef FASTLRN_Q5X4_STEP
+        counts[0] = FL_RADD(n0);
+        counts[1] = FL_RADD(n1);
+        counts[2] = FL_RADD(n2);
+        counts[3] = FL_RADD(n3);
     }
-    /* lines_long_f32 for windows [c - 2, c + 2] and C a multiple of 16,
-       AVX-512 builds: npos lines of C channels end to end, each as C / 16
-       vectors; the window's values come from the vector and its neighbours
-       by lane shifts (zeros beyond the line's ends: across_line_f32's padded
-       line), summed by f32_sumsq5v's fmas in its order, then the series.
-       One load and one store per 16 outputs, no line ends redone. 1 if
-       every window sum is <= hi (see fastlrn_w5_strip), else 0. */
+    /* lines_long_f32 for windows [c - 2, c + 2] and C a multiple of the
+       vector width, AVX-512 and AVX2 builds: npos lines of C channels end to
+       end, each as C / FASTLRN_SIMD vectors; the window's values come from
+       the vector and its neighbours by lane shifts (zeros beyond the line's
+       ends: across_line_f32's padded line), summed by f32_sumsq5v's fmas in
+       its order, then the series. One load and one store per vector, no
+       line ends redone. 1 if every window sum is <= hi (see
+       fastlrn_w5_strip), else 0. */
     static int fastlrn_lines5(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
                               float ts, float c1, float c2, float c3, float c4, float kh,
                               float kl, float hi) {
-        fastlrn_sf16 K;
-        const __m512 zero = _mm512_setzero_ps();
-        __m512i vmax = _mm512_setzero_si512();
-        __m512 prev, cur, next, v;
+        const int W = FASTLRN_SIMD;
+        fl_sf K;
+        const fl_v zero = FL_ZERO();
+        const fl_m all = fl_lanes(0, W);
+        fl_vi vmax = FL_ZEROI();
+        fl_v prev, cur, next, v;
         ptrdiff_t q, j;
         uint32_t hib;
         if (!(hi >= 0.0f)) return 0;
         hi = hi + 0.0f;   /* -0 to +0 */
         memcpy(&hib, &hi, 4);
-        fastlrn_sf16_set(&K, ts, c1, c2, c3, c4, kh, kl);
+        fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         for (q = 0; q < npos; q++) {
             const float* xl = x + q * C;
             float* yl = y + q * C;
             prev = zero;
-            cur = _mm512_loadu_ps(xl);
-            for (j = 0; j < C; j += 16) {
-                next = j + 16 < C ? _mm512_loadu_ps(xl + j + 16) : zero;
-                v = _mm512_mul_ps(FASTLRN_SHIFT(cur, prev, 14), FASTLRN_SHIFT(cur, prev, 14));
-                v = _mm512_fmadd_ps(FASTLRN_SHIFT(cur, prev, 15), FASTLRN_SHIFT(cur, prev, 15), v);
-                v = _mm512_fmadd_ps(cur, cur, v);
-                v = _mm512_fmadd_ps(FASTLRN_SHIFT(next, cur, 1), FASTLRN_SHIFT(next, cur, 1), v);
-                v = _mm512_fmadd_ps(FASTLRN_SHIFT(next, cur, 2), FASTLRN_SHIFT(next, cur, 2), v);
-                vmax = _mm512_max_epu32(vmax, _mm512_castps_si512(v));
-                _mm512_storeu_ps(yl + j, fastlrn_series16(v, cur, &K));
+            cur = FL_LOAD(xl);
+            for (j = 0; j < C; j += W) {
+                next = j + W < C ? FL_LOAD(xl + j + W) : zero;
+                v = fl_sumsq5(FL_SHIFT(cur, prev, FASTLRN_SIMD - 2),
+                              FL_SHIFT(cur, prev, FASTLRN_SIMD - 1), cur,
+                              FL_SHIFT(next, cur, 1), FL_SHIFT(next, cur, 2));
+                vmax = FL_MAXU(vmax, all, FL_BITS(v));
+                FL_STORE(yl + j, fl_series(v, cur, &K));
                 prev = cur;
                 cur = next;
             }
         }
-        return (uint32_t)_mm512_reduce_max_epu32(vmax) <= hib;
+        return FL_RMAXU(vmax) <= hib;
     }
     #else
     static void fastlrn_q5x4(const float* const* p, float* const* ys, ptrdiff_t n,
@@ -307,7 +310,7 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
             for i in range(4):
                 xq[i] = x + (c + i) * xs_c
                 yq[i] = y + (c + i) * ys_c
-            if AVX512 and lo == 2:
+            if SIMD and lo == 2:
                 # whole planes: the next four rows' new rows prefetched (narrower
                 # tiles prefetch rows ahead above)
                 q5x4(xrows, yq, w, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4, P.sf.kh,
@@ -478,9 +481,10 @@ cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo
     the same bits. No copy into a padded line, no loop set-up and tail per
     line. vf: scratch of npos*C floats (windows other than five channels).
 
-    Size 5 with C a multiple of 16 in the AVX-512 build goes by
-    fastlrn_lines5 instead: on W3's shape 0.53x the time at 1 thread (1.61x
-    -> 0.89x a copy), 0.80x at 2 (same process, medians of 7 rounds).
+    Size 5 with C a multiple of the vector width in the AVX-512 and AVX2
+    builds goes by fastlrn_lines5 instead: on W3's shape AVX-512 0.53x the
+    time at 1 thread (1.61x -> 0.89x a copy), 0.80x at 2, AVX2 0.75x at 1
+    (same process, medians of 7 and 5 rounds).
     """
     cdef idx_t taps = lo + hi + 1, n = npos * C, i, c, q, t, e, e0, e1
     cdef idx_t inside = 0
@@ -488,7 +492,7 @@ cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo
     cdef const float* xl
     cdef float v, v0, v1, v3, v4, xv, hi_t = P.sf.hi
     cdef bint ok
-    if AVX512 and lo == 2 and hi == 2 and C % 16 == 0:
+    if SIMD and lo == 2 and hi == 2 and C % SIMD == 0:
         return lines5(x, y, npos, C, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4, P.sf.kh,
                       P.sf.kl, P.sf.hi)
     if n >= taps:

@@ -108,47 +108,156 @@ cdef extern from *:
     #else
     #define FASTLRN_PREFETCH(p) ((void)(p))
     #endif
-    /* AVX-512 builds: pieces of the kernels written with intrinsics
-       (fastlrn_w5_strip, fastlrn_q5x4), 16 floats a vector, with masked
-       loads and stores at the ends of rows. Each is the same IEEE
-       operations in the same order as the plain code it replaces, so every
+    /* AVX-512 and AVX2 builds: pieces of the kernels written with intrinsics
+       (fastlrn_w5_strip, fastlrn_lines5, fastlrn_q5x4, fastlrn_bwd_fused2),
+       through the FL_ layer below: FASTLRN_SIMD floats a vector (16 or 8;
+       0 in the baseline build, which keeps the plain loops), masked loads
+       and stores at the ends of rows. Each is the same IEEE operations in
+       the same order as the plain code it replaces, lane by lane, so every
        build gives the same bits. */
     #if defined(__AVX512F__) && defined(__AVX512DQ__)
     #include <immintrin.h>
-    #define FASTLRN_AVX512 1
-    /* lanes l of 16 with 0 <= s + l < n */
-    static inline __mmask16 fastlrn_lanes(ptrdiff_t s, ptrdiff_t n) {
+    #define FASTLRN_SIMD 16
+    typedef __m512 fl_v;
+    typedef __m512i fl_vi;
+    typedef __mmask16 fl_m;
+    /* lanes l with 0 <= s + l < n */
+    static inline fl_m fl_lanes(ptrdiff_t s, ptrdiff_t n) {
         ptrdiff_t a = s < 0 ? -s : 0, b = n - s;
         uint32_t lo, hi;
         if (b <= a) return 0;
         lo = a >= 16 ? 0xFFFFu : ((1u << a) - 1u);
         hi = b >= 16 ? 0xFFFFu : ((1u << b) - 1u);
-        return (__mmask16)(hi & ~lo);
+        return (fl_m)(hi & ~lo);
     }
-    /* lanes k .. 15 of a, then lanes 0 .. k-1 of b */
-    #define FASTLRN_SHIFT(b, a, k) _mm512_castsi512_ps(_mm512_alignr_epi32( \
+    #define FL_LOADZ(m, p) _mm512_maskz_loadu_ps(m, p)
+    #define FL_STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
+    /* the same where full may say that m has every lane (cheap either way here) */
+    #define FL_LOADX(m, full, p) _mm512_maskz_loadu_ps(m, p)
+    #define FL_STOREX(p, m, full, v) _mm512_mask_storeu_ps(p, m, v)
+    #define FL_LOAD(p) _mm512_loadu_ps(p)
+    #define FL_STORE(p, v) _mm512_storeu_ps(p, v)
+    #define FL_SET1(f) _mm512_set1_ps(f)
+    #define FL_SET1I(i) _mm512_set1_epi32(i)
+    #define FL_ZERO() _mm512_setzero_ps()
+    #define FL_ZEROI() _mm512_setzero_si512()
+    #define FL_ADD(a, b) _mm512_add_ps(a, b)
+    #define FL_MUL(a, b) _mm512_mul_ps(a, b)
+    #define FL_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+    #define FL_XOR(a, b) _mm512_xor_ps(a, b)
+    #define FL_BITS(v) _mm512_castps_si512(v)
+    #define FL_ANDI(a, b) _mm512_and_si512(a, b)
+    #define FL_SUBI(a, b) _mm512_sub_epi32(a, b)
+    /* lanes k .. W-1 of a, then lanes 0 .. k-1 of b (0 < k < W) */
+    #define FL_SHIFT(b, a, k) _mm512_castsi512_ps(_mm512_alignr_epi32( \
         _mm512_castps_si512(b), _mm512_castps_si512(a), k))
-    /* the float tier's constants (SeriesF), one per lane */
-    typedef struct { __m512 ts, c1, c2, c3, c4, kh, kl, sign; } fastlrn_sf16;
-    static inline void fastlrn_sf16_set(fastlrn_sf16* K, float ts, float c1, float c2, float c3,
-                                        float c4, float kh, float kl) {
-        K->ts = _mm512_set1_ps(ts); K->c1 = _mm512_set1_ps(c1); K->c2 = _mm512_set1_ps(c2);
-        K->c3 = _mm512_set1_ps(c3); K->c4 = _mm512_set1_ps(c4); K->kh = _mm512_set1_ps(kh);
-        K->kl = _mm512_set1_ps(kl); K->sign = _mm512_set1_ps(-0.0f);
+    /* copysign(w, x) */
+    #define FL_COPYSIGN(w, x, sign) _mm512_castsi512_ps(_mm512_ternarylogic_epi32( \
+        _mm512_castps_si512(sign), _mm512_castps_si512(x), _mm512_castps_si512(w), 0xCA))
+    /* unsigned max / min of the lanes in m into acc; acc + 1 where m and v <= hi */
+    #define FL_MAXU(acc, m, u) _mm512_mask_max_epu32(acc, m, acc, u)
+    #define FL_MINU(acc, m, u) _mm512_mask_min_epu32(acc, m, acc, u)
+    #define FL_COUNT_LE(acc, m, v, hi) _mm512_mask_add_epi32(acc, \
+        _mm512_mask_cmp_ps_mask(m, v, hi, _CMP_LE_OQ), acc, _mm512_set1_epi32(1))
+    #define FL_RMAXU(acc) ((uint32_t)_mm512_reduce_max_epu32(acc))
+    #define FL_RMINU(acc) ((uint32_t)_mm512_reduce_min_epu32(acc))
+    #define FL_RADD(acc) ((ptrdiff_t)_mm512_reduce_add_epi32(acc))
+    #elif defined(__AVX2__) && defined(__FMA__)
+    #include <immintrin.h>
+    #define FASTLRN_SIMD 8
+    typedef __m256 fl_v;
+    typedef __m256i fl_vi;
+    typedef __m256i fl_m;     /* all ones in the lanes that are in */
+    static inline fl_m fl_lanes(ptrdiff_t s, ptrdiff_t n) {
+        ptrdiff_t a = s < 0 ? -s : 0, b = n - s;
+        const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        if (a > 8) a = 8;
+        if (b > 8) b = 8;
+        if (b < 0) b = 0;
+        return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)a), idx),
+                                   _mm256_cmpgt_epi32(_mm256_set1_epi32((int)b), idx));
     }
-    /* f32_series(x, v) for 16 lanes, the same steps */
-    static inline __m512 fastlrn_series16(__m512 v, __m512 x, const fastlrn_sf16* K) {
-        __m512 t = _mm512_mul_ps(K->ts, v), c, w;
-        c = _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_fmadd_ps(K->c4, t, K->c3), t, K->c2), t, K->c1);
-        c = _mm512_mul_ps(c, t);
-        w = _mm512_mul_ps(x, _mm512_fmadd_ps(K->kh, c, K->kl));
-        w = _mm512_fmadd_ps(x, K->kh, w);
-        /* copysign(w, x): the sign bit from x, the rest from w */
-        return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(K->sign),
-            _mm512_castps_si512(x), _mm512_castps_si512(w), 0xCA));
+    #define FL_LOADZ(m, p) _mm256_maskload_ps(p, m)
+    #define FL_STOREM(p, m, v) _mm256_maskstore_ps(p, m, v)
+    /* masked stores are slow on some CPUs (AMD's vmaskmovps: W4's shape took
+       2.8x the time of the plain loops with them): plain ones where full
+       says that m has every lane */
+    #define FL_LOADX(m, full, p) ((full) ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m))
+    #define FL_STOREX(p, m, full, v) do { if (full) _mm256_storeu_ps(p, v); \
+                                          else _mm256_maskstore_ps(p, m, v); } while (0)
+    #define FL_LOAD(p) _mm256_loadu_ps(p)
+    #define FL_STORE(p, v) _mm256_storeu_ps(p, v)
+    #define FL_SET1(f) _mm256_set1_ps(f)
+    #define FL_SET1I(i) _mm256_set1_epi32(i)
+    #define FL_ZERO() _mm256_setzero_ps()
+    #define FL_ZEROI() _mm256_setzero_si256()
+    #define FL_ADD(a, b) _mm256_add_ps(a, b)
+    #define FL_MUL(a, b) _mm256_mul_ps(a, b)
+    #define FL_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+    #define FL_XOR(a, b) _mm256_xor_ps(a, b)
+    #define FL_BITS(v) _mm256_castps_si256(v)
+    #define FL_ANDI(a, b) _mm256_and_si256(a, b)
+    #define FL_SUBI(a, b) _mm256_sub_epi32(a, b)
+    /* t = lanes 4..7 of a, 0..3 of b; per 128-bit half, alignr takes the
+       pair's bytes from 4k on: k < 4 from (t, a), k >= 4 from (b, t) */
+    #define FL_SHIFT(b, a, k) _mm256_castsi256_ps(((k) < 4) \
+        ? _mm256_alignr_epi8(_mm256_castps_si256(_mm256_permute2f128_ps(a, b, 0x21)), \
+                             _mm256_castps_si256(a), (4 * (k)) & 0xFF) \
+        : _mm256_alignr_epi8(_mm256_castps_si256(b), \
+                             _mm256_castps_si256(_mm256_permute2f128_ps(a, b, 0x21)), \
+                             (4 * ((k) - 4)) & 0xFF))
+    #define FL_COPYSIGN(w, x, sign) _mm256_or_ps(_mm256_andnot_ps(sign, w), \
+                                                 _mm256_and_ps(sign, x))
+    /* lanes out of m take 0 into the max and all ones into the min */
+    #define FL_MAXU(acc, m, u) _mm256_max_epu32(acc, _mm256_and_si256(u, m))
+    #define FL_MINU(acc, m, u) _mm256_min_epu32(acc, _mm256_or_si256(u, \
+        _mm256_xor_si256(m, _mm256_set1_epi32(-1))))
+    /* the comparison's all-ones lanes are -1: subtracting them counts */
+    #define FL_COUNT_LE(acc, m, v, hi) _mm256_sub_epi32(acc, _mm256_and_si256(m, \
+        _mm256_castps_si256(_mm256_cmp_ps(v, hi, _CMP_LE_OQ))))
+    static inline uint32_t FL_RMAXU(__m256i v) {
+        uint32_t u[8], r = 0; int l;
+        _mm256_storeu_si256((__m256i*)u, v);
+        for (l = 0; l < 8; l++) r = u[l] > r ? u[l] : r;
+        return r;
+    }
+    static inline uint32_t FL_RMINU(__m256i v) {
+        uint32_t u[8], r = 0xFFFFFFFFu; int l;
+        _mm256_storeu_si256((__m256i*)u, v);
+        for (l = 0; l < 8; l++) r = u[l] < r ? u[l] : r;
+        return r;
+    }
+    static inline ptrdiff_t FL_RADD(__m256i v) {
+        int32_t u[8]; ptrdiff_t r = 0; int l;
+        _mm256_storeu_si256((__m256i*)u, v);
+        for (l = 0; l < 8; l++) r += u[l];
+        return r;
     }
     #else
-    #define FASTLRN_AVX512 0
+    #define FASTLRN_SIMD 0
+    #endif
+    #if FASTLRN_SIMD
+    /* the float tier's constants (SeriesF), one per lane */
+    typedef struct { fl_v ts, c1, c2, c3, c4, kh, kl, sign; } fl_sf;
+    static inline void fl_sf_set(fl_sf* K, float ts, float c1, float c2, float c3,
+                                 float c4, float kh, float kl) {
+        K->ts = FL_SET1(ts); K->c1 = FL_SET1(c1); K->c2 = FL_SET1(c2);
+        K->c3 = FL_SET1(c3); K->c4 = FL_SET1(c4); K->kh = FL_SET1(kh);
+        K->kl = FL_SET1(kl); K->sign = FL_SET1(-0.0f);
+    }
+    /* f32_series(x, v) lane by lane, the same steps */
+    static inline fl_v fl_series(fl_v v, fl_v x, const fl_sf* K) {
+        fl_v t = FL_MUL(K->ts, v), c, w;
+        c = FL_FMA(FL_FMA(FL_FMA(K->c4, t, K->c3), t, K->c2), t, K->c1);
+        c = FL_MUL(c, t);
+        w = FL_MUL(x, FL_FMA(K->kh, c, K->kl));
+        w = FL_FMA(x, K->kh, w);
+        return FL_COPYSIGN(w, x, K->sign);   /* the sign bit from x, the rest from w */
+    }
+    /* fma(a4, a4, fma(a3, a3, fma(a2, a2, fma(a1, a1, a0 * a0)))): f32_sumsq5v */
+    static inline fl_v fl_sumsq5(fl_v a0, fl_v a1, fl_v a2, fl_v a3, fl_v a4) {
+        return FL_FMA(a4, a4, FL_FMA(a3, a3, FL_FMA(a2, a2, FL_FMA(a1, a1, FL_MUL(a0, a0)))));
+    }
     #endif
     """
     double FASTLRN_SMIN_FLOOR
@@ -161,8 +270,9 @@ cdef extern from *:
     float fma32 "fastlrn_fma32"(float a, float b, float c) noexcept nogil
     uint32_t fbits "fastlrn_fbits"(float f) noexcept nogil
     float FLT_MAX
-    # 1 in the AVX-512 build (the kernels' intrinsic pieces are compiled in)
-    bint AVX512 "FASTLRN_AVX512"
+    # floats a vector of the kernels' intrinsic pieces: 16 (AVX-512), 8 (AVX2),
+    # 0 (baseline: the plain loops only)
+    int SIMD "FASTLRN_SIMD"
     # One block of per-thread scratch; give it back with scratch_put.
     void* scratch_get "fastlrn_scratch_get"(size_t n) noexcept nogil
     void scratch_put "fastlrn_scratch_put"(void* p) noexcept nogil

@@ -246,35 +246,38 @@ cdef inline idx_t f32_rows_series(const float** p, idx_t m, const float* x, floa
 
 cdef extern from *:
     """
-    /* within2d_f32 for 5 x 5 windows, AVX-512 builds: the strip in bands of
-       64 columns (four vectors of 16), each band walked down the rows, so
-       that a band as wide as the row reads x and writes y row after row.
-       A row's last-axis sums of squares are formed once, in registers: five
-       masked loads, the squares, four lane shifts and adds per vector; the
-       five-row window sums come from a ring of five rows of such vectors,
-       then the float tier's series; masked loads and stores at the row's
-       end. Loads per 16 outputs: 2.25, where within2d_f32's passes through
-       scratch make 11. The bits of within2d_f32: the same products, sums and
-       series steps in the same order, positions outside the strip (masked
-       lanes, rows outside [0, H)) adding exact zeros, as its zero rows do. */
-    #if FASTLRN_AVX512
-    #define FASTLRN_W5_VECS 4   /* vectors of 16 columns per band */
+    /* within2d_f32 for 5 x 5 windows (used in the AVX-512 build; the AVX2
+       build compiles it too, but takes the blocks of rows): the strip in
+       bands of 64 columns (FASTLRN_W5_VECS vectors), each band walked down
+       the rows, so that a band as wide as the row reads x and writes y row
+       after row. A row's last-axis sums of squares are formed once, in
+       registers: masked loads, the squares, four lane shifts and adds per
+       vector; the five-row window sums come from a ring of five rows of
+       such vectors, then the float tier's series; masked loads and stores
+       at the row's end. Loads per 16 outputs: 2.25, where within2d_f32's
+       passes through scratch make 11. The bits of within2d_f32: the same
+       products, sums and series steps in the same order, positions outside
+       the strip (masked lanes, rows outside [0, H)) adding exact zeros, as
+       its zero rows do. */
+    #if FASTLRN_SIMD
+    #define FASTLRN_W5_VECS (64 / FASTLRN_SIMD)   /* vectors per band of 64 columns */
     /* The last-axis sums of row xr for the band's vectors (xr at the band's
-       column -2; ml: the lanes of each vector of 16 from there inside the
-       row): for column j, ((((x[j-2]**2 + x[j-1]**2) + x[j]**2) + x[j+1]**2)
-       + x[j+2]**2), as f32_sq_run_sum forms it. */
-    static inline void fastlrn_w5_rowsums(const float* xr, const __mmask16* ml, __m512* h) {
-        __m512 q[FASTLRN_W5_VECS + 1], s;
+       column -2; ml: the lanes of each vector from there inside the row
+       and the band's reach): for column j, ((((x[j-2]**2 + x[j-1]**2) +
+       x[j]**2) + x[j+1]**2) + x[j+2]**2), as f32_sq_run_sum forms it. */
+    static inline void fastlrn_w5_rowsums(const float* xr, const fl_m* ml, const int* fl,
+                                          fl_v* h) {
+        fl_v q[FASTLRN_W5_VECS + 1], s;
         int v;
         for (v = 0; v <= FASTLRN_W5_VECS; v++) {
-            q[v] = _mm512_maskz_loadu_ps(ml[v], xr + 16 * v);
-            q[v] = _mm512_mul_ps(q[v], q[v]);
+            q[v] = FL_LOADX(ml[v], fl[v], xr + FASTLRN_SIMD * v);
+            q[v] = FL_MUL(q[v], q[v]);
         }
         for (v = 0; v < FASTLRN_W5_VECS; v++) {
-            s = _mm512_add_ps(q[v], FASTLRN_SHIFT(q[v + 1], q[v], 1));
-            s = _mm512_add_ps(s, FASTLRN_SHIFT(q[v + 1], q[v], 2));
-            s = _mm512_add_ps(s, FASTLRN_SHIFT(q[v + 1], q[v], 3));
-            h[v] = _mm512_add_ps(s, FASTLRN_SHIFT(q[v + 1], q[v], 4));
+            s = FL_ADD(q[v], FL_SHIFT(q[v + 1], q[v], 1));
+            s = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 2));
+            s = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 3));
+            h[v] = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 4));
         }
     }
     /* Output rows [first, last) of a strip of H rows of n elements (x rows
@@ -286,51 +289,58 @@ cdef extern from *:
                                 ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
                                 float ts, float c1, float c2, float c3, float c4,
                                 float kh, float kl, float hi) {
-        fastlrn_sf16 K;
-        const __m512 zero = _mm512_setzero_ps();
-        __m512i vmax = _mm512_setzero_si512();
-        __m512 h[5][FASTLRN_W5_VECS], sum, xv;
-        __mmask16 ml[FASTLRN_W5_VECS + 1], mv[FASTLRN_W5_VECS];
+        const int W = FASTLRN_SIMD;
+        fl_sf K;
+        const fl_v zero = FL_ZERO();
+        fl_vi vmax = FL_ZEROI();
+        fl_v h[5][FASTLRN_W5_VECS], sum, xv;
+        fl_m ml[FASTLRN_W5_VECS + 1], mv[FASTLRN_W5_VECS];
+        int fl[FASTLRN_W5_VECS + 1], fv[FASTLRN_W5_VECS];   /* whether the mask is full */
+        ptrdiff_t reach;
         uint32_t hib;
         ptrdiff_t j0, i, row;
         int r, v;
         if (!(hi >= 0.0f)) return 0;
         hi = hi + 0.0f;   /* -0 to +0 */
         memcpy(&hib, &hi, 4);
-        fastlrn_sf16_set(&K, ts, c1, c2, c3, c4, kh, kl);
-        for (j0 = 0; j0 < n; j0 += 16 * FASTLRN_W5_VECS) {
-            for (v = 0; v <= FASTLRN_W5_VECS; v++)
-                ml[v] = fastlrn_lanes(j0 - 2 + 16 * v, n);
-            ml[FASTLRN_W5_VECS] &= 0xF;   /* the last vector serves 4 columns */
-            for (v = 0; v < FASTLRN_W5_VECS; v++)
-                mv[v] = fastlrn_lanes(j0 + 16 * v, n);
+        fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
+        for (j0 = 0; j0 < n; j0 += W * FASTLRN_W5_VECS) {
+            /* the band's columns j0 .. j0 + BW - 1 reach x[j0 - 2 .. j0 + BW + 1] */
+            reach = n < j0 + W * FASTLRN_W5_VECS + 2 ? n : j0 + W * FASTLRN_W5_VECS + 2;
+            for (v = 0; v <= FASTLRN_W5_VECS; v++) {
+                ml[v] = fl_lanes(j0 - 2 + W * v, reach);
+                fl[v] = j0 - 2 + W * v >= 0 && j0 - 2 + W * (v + 1) <= reach;
+            }
+            for (v = 0; v < FASTLRN_W5_VECS; v++) {
+                mv[v] = fl_lanes(j0 + W * v, n);
+                fv[v] = j0 + W * (v + 1) <= n;
+            }
             /* h[r]: the row sums of row i - 2 + r (zeros outside the strip) */
             for (r = 0; r < 4; r++) {
                 row = first - 2 + r;
                 for (v = 0; v < FASTLRN_W5_VECS; v++)
                     h[r][v] = zero;
                 if (row >= 0 && row < H)
-                    fastlrn_w5_rowsums(x + row * xs0 + j0 - 2, ml, h[r]);
+                    fastlrn_w5_rowsums(x + row * xs0 + j0 - 2, ml, fl, h[r]);
             }
             for (i = first; i < last; i++) {
                 for (v = 0; v < FASTLRN_W5_VECS; v++)
                     h[4][v] = zero;
                 if (i + 2 < H)
-                    fastlrn_w5_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, h[4]);
+                    fastlrn_w5_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, fl, h[4]);
                 for (v = 0; v < FASTLRN_W5_VECS; v++) {
-                    sum = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(
-                        h[0][v], h[1][v]), h[2][v]), h[3][v]), h[4][v]);
-                    vmax = _mm512_mask_max_epu32(vmax, mv[v], vmax, _mm512_castps_si512(sum));
-                    xv = _mm512_maskz_loadu_ps(mv[v], x + i * xs0 + j0 + 16 * v);
-                    _mm512_mask_storeu_ps(y + i * ys0 + j0 + 16 * v, mv[v],
-                                          fastlrn_series16(sum, xv, &K));
+                    sum = FL_ADD(FL_ADD(FL_ADD(FL_ADD(h[0][v], h[1][v]), h[2][v]), h[3][v]),
+                                 h[4][v]);
+                    vmax = FL_MAXU(vmax, mv[v], FL_BITS(sum));
+                    xv = FL_LOADX(mv[v], fv[v], x + i * xs0 + j0 + W * v);
+                    FL_STOREX(y + i * ys0 + j0 + W * v, mv[v], fv[v], fl_series(sum, xv, &K));
                 }
                 for (r = 0; r < 4; r++)
                     for (v = 0; v < FASTLRN_W5_VECS; v++)
                         h[r][v] = h[r + 1][v];
             }
         }
-        return (uint32_t)_mm512_reduce_max_epu32(vmax) <= hib;
+        return FL_RMAXU(vmax) <= hib;
     }
     #else
     static int fastlrn_w5_strip(const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0,
@@ -376,7 +386,9 @@ cdef bint within2d_f32(const float* x, float* y, const Plane* G, const Params* P
     cdef float* hz = h + lo0 * L      # row 0 of the strip
     cdef const float* rows[F32_SUM_TAPS]
     cdef const SeriesF* F = &P.sf
-    if AVX512 and lo0 == 2 and hi0 == 2 and lo1 == 2 and hi1 == 2:
+    if SIMD == 16 and lo0 == 2 and hi0 == 2 and lo1 == 2 and hi1 == 2:
+        # (AVX2 builds: no faster than the blocks of rows on W4's shape,
+        # 1.05x their time; bands of 32 or 16 columns 1.46x)
         return w5_strip(x, xs0, y, ys0, H, L, first, last, F.ts, F.c1, F.c2, F.c3, F.c4,
                         F.kh, F.kl, F.hi)
     memset(h, 0, lo0 * L * sizeof(float))
