@@ -80,12 +80,13 @@ def test_planar_and_channels_last_agree_bit_for_bit(rng, size):
                expected(x, **params)[:, :, finite.all(axis=1).all(axis=0)], **params)
 
 
-# Size-5 windows across NCHW planes, out of place: four channel rows per loop
-# (in the AVX-512 and AVX2 builds fastlrn_q5x4: masked last vector, counts of the
-# elements in the tier, the next rows prefetched while 9 channels remain);
-# in place takes one row at a time from a ring. Plane sizes around the
-# 16-lane vectors, channel counts around the quads' ends, and rows with
-# elements outside the tier, bit for bit.
+# Size-5 windows across NCHW planes with contiguous output rows: four channel
+# rows per loop (in the AVX-512 and AVX2 builds fastlrn_q5x4: masked last
+# vector, counts of the elements in the tier, the next rows prefetched while
+# 9 channels remain), read from x, or in place from a ring of eight rows;
+# an output strided along the plane takes one row at a time. Plane sizes
+# around the 16-lane vectors, channel counts around the quads' ends, and
+# rows with elements outside the tier, bit for bit.
 @pytest.mark.parametrize("plane", [(1, 1), (3, 5), (4, 4), (1, 17), (9, 7), (8, 8), (5, 13),
                                    (27, 27)])
 @pytest.mark.parametrize("C", [5, 8, 9, 10, 13, 14, 17])
@@ -97,7 +98,10 @@ def test_across_size5_quads_agree_with_single_rows(rng, plane, C):
     got = fastlrn.lrn(x, **params)
     buf = x.copy()
     fastlrn.lrn(buf, out=buf, **params)
-    np.testing.assert_array_equal(got, buf)
+    np.testing.assert_array_equal(buf, got)
+    rows = np.empty(x.shape[:-1] + (2 * x.shape[-1],), np.float32)[..., ::2]
+    fastlrn.lrn(x, out=rows, **params)
+    np.testing.assert_array_equal(rows, got)
     np.testing.assert_array_equal(fastlrn.lrn(x, num_threads=2, **params), got)
     ref = expected(x, **params)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
