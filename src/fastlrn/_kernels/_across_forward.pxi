@@ -573,7 +573,9 @@ cdef int across_lines(const floating* x, floating* y,
     cdef int failed = 0
     cdef int* fail = &failed
     if floating is float:
-        if (P.f32s_ok and xs_c == 1 and ys_c == 1 and <const void*>x != <void*>y
+        if (P.f32s_ok and xs_c == 1 and ys_c == 1
+                and (<const void*>x != <void*>y or (SIMD and lo == 2 and hi == 2
+                                                    and C % SIMD == 0))
                 and C >= lo + hi + 1
                 and ((n_inner == 1 and xs_o == C and ys_o == C)
                      or (n_outer == 1 and xs_i == C and ys_i == C))):
@@ -598,9 +600,14 @@ cdef int across_lines(const floating* x, floating* y,
 
 cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t lo, idx_t hi,
                            const Params* P, int nthreads) noexcept nogil:
-    """across_lines for whole lines end to end (channels last, contiguous), x not y:
-    tiles of about F32_LINES_TILE elements by lines_long_f32; a tile it declines
-    goes line by line (line_task)."""
+    """across_lines for whole lines end to end (channels last, contiguous): tiles of
+    about F32_LINES_TILE elements by lines_long_f32; a tile it declines goes line
+    by line (line_task). In place (size 5, C a multiple of the vector width: see
+    across_lines), fastlrn_lines5 writes a tile into scratch first, copied into
+    y if the whole tile was in the tier, so that a tile it declines still has
+    its x (W3's shape in place, 1 thread, same process: 0.83x the time of the
+    line route; still 1.45x the out-of-place time, not explained yet: the
+    copy back takes about 9% of it)."""
     cdef idx_t T = imax(1, F32_LINES_TILE // C)
     cdef idx_t ntiles = (npos + T - 1) // T
     cdef idx_t tile, q0, q1, q
@@ -620,9 +627,15 @@ cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t 
             for tile in prange(ntiles, schedule="static"):
                 q0 = tile * T
                 q1 = imin(npos, q0 + T)
-                if not lines_long_f32(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P, vf):
-                    for q in range(q0, q1):
-                        line_task(x + q * C, y + q * C, C, 1, 1, lo, hi, P, block)
+                if <const void*>x == <void*>y:
+                    if lines5(x + q0 * C, vf, q1 - q0, C, P.sf.ts, P.sf.c1, P.sf.c2,
+                              P.sf.c3, P.sf.c4, P.sf.kh, P.sf.kl, P.sf.hi):
+                        memcpy(y + q0 * C, vf, (q1 - q0) * C * sizeof(float))
+                        continue
+                elif lines_long_f32(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P, vf):
+                    continue
+                for q in range(q0, q1):
+                    line_task(x + q * C, y + q * C, C, 1, 1, lo, hi, P, block)
         scratch_put(vf)
     return failed
 
