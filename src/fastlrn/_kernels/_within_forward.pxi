@@ -246,9 +246,10 @@ cdef inline idx_t f32_rows_series(const float** p, idx_t m, const float* x, floa
 
 cdef extern from *:
     """
-    /* within2d_f32 for 5 x 5 windows (used in the AVX-512 build; the AVX2
-       build compiles it too, but takes the blocks of rows): the strip in
-       bands of 64 columns (FASTLRN_W5_VECS vectors), each band walked down
+    /* within2d_f32 for 5 x 5 windows, AVX-512 build (in the AVX2 build it
+       measured no faster than the blocks of rows: its ring of 40 vectors
+       does not fit 16 registers): the strip in bands of 64 columns
+       (FASTLRN_W5_VECS vectors), each band walked down
        the rows, so that a band as wide as the row reads x and writes y row
        after row. A row's last-axis sums of squares are formed once, in
        registers: masked loads, the squares, four lane shifts and adds per
@@ -259,18 +260,17 @@ cdef extern from *:
        products, sums and series steps in the same order, positions outside
        the strip (masked lanes, rows outside [0, H)) adding exact zeros, as
        its zero rows do. */
-    #if FASTLRN_SIMD
-    #define FASTLRN_W5_VECS (64 / FASTLRN_SIMD)   /* vectors per band of 64 columns */
+    #if FASTLRN_SIMD == 16
+    #define FASTLRN_W5_VECS 4   /* vectors per band of 64 columns */
     /* The last-axis sums of row xr for the band's vectors (xr at the band's
        column -2; ml: the lanes of each vector from there inside the row
        and the band's reach): for column j, ((((x[j-2]**2 + x[j-1]**2) +
        x[j]**2) + x[j+1]**2) + x[j+2]**2), as f32_sq_run_sum forms it. */
-    static inline void fastlrn_w5_rowsums(const float* xr, const fl_m* ml, const int* fl,
-                                          fl_v* h) {
+    static inline void fastlrn_w5_rowsums(const float* xr, const fl_m* ml, fl_v* h) {
         fl_v q[FASTLRN_W5_VECS + 1], s;
         int v;
         for (v = 0; v <= FASTLRN_W5_VECS; v++) {
-            q[v] = FL_LOADX(ml[v], fl[v], xr + FASTLRN_SIMD * v);
+            q[v] = FL_LOADZ(ml[v], xr + FASTLRN_SIMD * v);
             q[v] = FL_MUL(q[v], q[v]);
         }
         for (v = 0; v < FASTLRN_W5_VECS; v++) {
@@ -295,7 +295,6 @@ cdef extern from *:
         fl_vi vmax = FL_ZEROI();
         fl_v h[5][FASTLRN_W5_VECS], sum, xv;
         fl_m ml[FASTLRN_W5_VECS + 1], mv[FASTLRN_W5_VECS];
-        int fl[FASTLRN_W5_VECS + 1], fv[FASTLRN_W5_VECS];   /* whether the mask is full */
         ptrdiff_t reach;
         uint32_t hib;
         ptrdiff_t j0, i, row;
@@ -307,33 +306,29 @@ cdef extern from *:
         for (j0 = 0; j0 < n; j0 += W * FASTLRN_W5_VECS) {
             /* the band's columns j0 .. j0 + BW - 1 reach x[j0 - 2 .. j0 + BW + 1] */
             reach = n < j0 + W * FASTLRN_W5_VECS + 2 ? n : j0 + W * FASTLRN_W5_VECS + 2;
-            for (v = 0; v <= FASTLRN_W5_VECS; v++) {
+            for (v = 0; v <= FASTLRN_W5_VECS; v++)
                 ml[v] = fl_lanes(j0 - 2 + W * v, reach);
-                fl[v] = j0 - 2 + W * v >= 0 && j0 - 2 + W * (v + 1) <= reach;
-            }
-            for (v = 0; v < FASTLRN_W5_VECS; v++) {
+            for (v = 0; v < FASTLRN_W5_VECS; v++)
                 mv[v] = fl_lanes(j0 + W * v, n);
-                fv[v] = j0 + W * (v + 1) <= n;
-            }
             /* h[r]: the row sums of row i - 2 + r (zeros outside the strip) */
             for (r = 0; r < 4; r++) {
                 row = first - 2 + r;
                 for (v = 0; v < FASTLRN_W5_VECS; v++)
                     h[r][v] = zero;
                 if (row >= 0 && row < H)
-                    fastlrn_w5_rowsums(x + row * xs0 + j0 - 2, ml, fl, h[r]);
+                    fastlrn_w5_rowsums(x + row * xs0 + j0 - 2, ml, h[r]);
             }
             for (i = first; i < last; i++) {
                 for (v = 0; v < FASTLRN_W5_VECS; v++)
                     h[4][v] = zero;
                 if (i + 2 < H)
-                    fastlrn_w5_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, fl, h[4]);
+                    fastlrn_w5_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, h[4]);
                 for (v = 0; v < FASTLRN_W5_VECS; v++) {
                     sum = FL_ADD(FL_ADD(FL_ADD(FL_ADD(h[0][v], h[1][v]), h[2][v]), h[3][v]),
                                  h[4][v]);
                     vmax = FL_MAXU(vmax, mv[v], FL_BITS(sum));
-                    xv = FL_LOADX(mv[v], fv[v], x + i * xs0 + j0 + W * v);
-                    FL_STOREX(y + i * ys0 + j0 + W * v, mv[v], fv[v], fl_series(sum, xv, &K));
+                    xv = FL_LOADZ(mv[v], x + i * xs0 + j0 + W * v);
+                    FL_STOREM(y + i * ys0 + j0 + W * v, mv[v], fl_series(sum, xv, &K));
                 }
                 for (r = 0; r < 4; r++)
                     for (v = 0; v < FASTLRN_W5_VECS; v++)
@@ -388,7 +383,7 @@ cdef bint within2d_f32(const float* x, float* y, const Plane* G, const Params* P
     cdef const SeriesF* F = &P.sf
     if SIMD == 16 and lo0 == 2 and hi0 == 2 and lo1 == 2 and hi1 == 2:
         # (AVX2 builds: no faster than the blocks of rows on W4's shape,
-        # 1.05x their time; bands of 32 or 16 columns 1.46x)
+        # 1.05x their time; bands of 32 or 16 columns 1.46x; not compiled)
         return w5_strip(x, xs0, y, ys0, H, L, first, last, F.ts, F.c1, F.c2, F.c3, F.c4,
                         F.kh, F.kl, F.hi)
     memset(h, 0, lo0 * L * sizeof(float))
