@@ -475,6 +475,11 @@ cdef void across_line_f32(const float* x, float* y, idx_t C, idx_t xs_c, idx_t y
         f32_finish(rows, taps, xv, y, ys_c, vf, vd, C, P, inside)
 
 
+cdef inline bint lines5_takes(idx_t C, idx_t lo, idx_t hi) noexcept nogil:
+    """Whether fastlrn_lines5 does lines of C channels with the window [c - lo, c + hi]."""
+    return SIMD != 0 and lo == 2 and hi == 2 and C % SIMD == 0
+
+
 cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo, idx_t hi,
                          const Params* P, float* vf) noexcept nogil:
     """npos whole lines of C channels, end to end in x and in y (x not y), by the float
@@ -498,7 +503,7 @@ cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo
     cdef const float* xl
     cdef float v, v0, v1, v3, v4, xv, hi_t = P.sf.hi
     cdef bint ok
-    if SIMD and lo == 2 and hi == 2 and C % SIMD == 0:
+    if lines5_takes(C, lo, hi):
         return lines5(x, y, npos, C, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4, P.sf.kh,
                       P.sf.kl, P.sf.hi)
     if n >= taps:
@@ -574,8 +579,7 @@ cdef int across_lines(const floating* x, floating* y,
     cdef int* fail = &failed
     if floating is float:
         if (P.f32s_ok and xs_c == 1 and ys_c == 1
-                and (<const void*>x != <void*>y or (SIMD and lo == 2 and hi == 2
-                                                    and C % SIMD == 0))
+                and (<const void*>x != <void*>y or lines5_takes(C, lo, hi))
                 and C >= lo + hi + 1
                 and ((n_inner == 1 and xs_o == C and ys_o == C)
                      or (n_outer == 1 and xs_i == C and ys_i == C))):
