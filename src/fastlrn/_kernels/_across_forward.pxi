@@ -217,11 +217,11 @@ cdef extern from *:
        the vector and its neighbours by lane shifts (zeros beyond the line's
        ends: across_line_f32's padded line), summed by f32_sumsq5v's fmas in
        its order, then the series. One load and one store per vector, no
-       line ends redone. 1 if every window sum is <= hi (see
-       fastlrn_w5_strip), else 0. */
+       line ends redone. 1 if every window sum is in the float tier (bits
+       <= hib, SeriesF.hib), else 0. */
     static int fastlrn_lines5(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
                               float ts, float c1, float c2, float c3, float c4, float kh,
-                              float kl, float hi) {
+                              float kl, uint32_t hib) {
         const int W = FASTLRN_SIMD;
         fl_sf K;
         const fl_v zero = FL_ZERO();
@@ -229,10 +229,6 @@ cdef extern from *:
         fl_vi vmax = FL_ZEROI();
         fl_v prev, cur, next, v;
         ptrdiff_t q, j;
-        uint32_t hib;
-        if (!(hi >= 0.0f)) return 0;
-        hi = hi + 0.0f;   /* -0 to +0 */
-        memcpy(&hib, &hi, 4);
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         for (q = 0; q < npos; q++) {
             const float* xl = x + q * C;
@@ -258,7 +254,7 @@ cdef extern from *:
                              float kl, float hi, ptrdiff_t pf, ptrdiff_t* counts) { }
     static int fastlrn_lines5(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
                               float ts, float c1, float c2, float c3, float c4, float kh,
-                              float kl, float hi) { return 0; }
+                              float kl, uint32_t hib) { return 0; }
     #endif
     """
     void q5x4 "fastlrn_q5x4"(const float** p, float** ys, Py_ssize_t n, float ts, float c1,
@@ -266,7 +262,7 @@ cdef extern from *:
                              Py_ssize_t pf, Py_ssize_t* counts) noexcept nogil
     bint lines5 "fastlrn_lines5"(const float* x, float* y, Py_ssize_t npos, Py_ssize_t C,
                                  float ts, float c1, float c2, float c3, float c4, float kh,
-                                 float kl, float hi) noexcept nogil
+                                 float kl, uint32_t hib) noexcept nogil
 
 
 cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx_t T,
@@ -505,7 +501,7 @@ cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo
     cdef bint ok
     if lines5_takes(C, lo, hi):
         return lines5(x, y, npos, C, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4, P.sf.kh,
-                      P.sf.kl, P.sf.hi)
+                      P.sf.kl, P.sf.hib)
     if n >= taps:
         for i in range(taps):
             rows[i] = x + i
@@ -633,7 +629,7 @@ cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t 
                 q1 = imin(npos, q0 + T)
                 if <const void*>x == <void*>y:
                     if lines5(x + q0 * C, vf, q1 - q0, C, P.sf.ts, P.sf.c1, P.sf.c2,
-                              P.sf.c3, P.sf.c4, P.sf.kh, P.sf.kl, P.sf.hi):
+                              P.sf.c3, P.sf.c4, P.sf.kh, P.sf.kl, P.sf.hib):
                         memcpy(y + q0 * C, vf, (q1 - q0) * C * sizeof(float))
                         continue
                 elif lines_long_f32(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P, vf):

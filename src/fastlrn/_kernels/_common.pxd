@@ -311,6 +311,9 @@ cdef struct SeriesF:
     float kh, kl       # k**-beta = kh + kl (kl holds the bits kh cannot)
     float c1, c2, c3, c4   # C(-beta, n)
     float lo, hi
+    # hi's bits (of +0 for -0): window sums are +0 or more, or NaN, so as
+    # unsigned bits the largest is <= hib exactly when all are <= hi
+    uint32_t hib
 
 
 cdef struct SeriesB:
@@ -605,6 +608,7 @@ cdef inline void enable_f32_series(Params* P, Py_ssize_t taps) noexcept nogil:
     # (so the float tier's elements are never rewritten)
     P.f32s_ok = float_range(fmax(P.vlo_p1, P.vlo_fast), fmin(P.vhi_p1, P.vhi_fast),
                             &P.sf.lo, &P.sf.hi)
+    P.sf.hib = fbits(P.sf.hi + <float>0.0)   # (f32s_ok: hi >= 0)
 
 
 cdef inline float f32_sumsq5v(float a0, float a1, float a2, float a3, float a4) noexcept nogil:

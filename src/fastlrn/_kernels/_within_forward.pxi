@@ -281,14 +281,13 @@ cdef extern from *:
         }
     }
     /* Output rows [first, last) of a strip of H rows of n elements (x rows
-       xs0 apart, y rows ys0 apart); 1 if every window sum is <= hi (in the
-       float tier), else 0, the other outputs then meaningless. Sums of
-       squares are +0 or more, or NaN: as unsigned bits the largest is <=
-       hi's bits exactly when all are <= hi (NaN is not). */
+       xs0 apart, y rows ys0 apart); 1 if every window sum is in the float
+       tier (bits <= hib, SeriesF.hib), else 0, the other outputs then
+       meaningless. */
     static int fastlrn_w5_strip(const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0,
                                 ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
                                 float ts, float c1, float c2, float c3, float c4,
-                                float kh, float kl, float hi) {
+                                float kh, float kl, uint32_t hib) {
         const int W = FASTLRN_SIMD;
         fl_sf K;
         const fl_v zero = FL_ZERO();
@@ -296,12 +295,8 @@ cdef extern from *:
         fl_v h[5][FASTLRN_W5_VECS], sum, xv;
         fl_m ml[FASTLRN_W5_VECS + 1], mv[FASTLRN_W5_VECS];
         ptrdiff_t reach;
-        uint32_t hib;
         ptrdiff_t j0, i, row;
         int r, v;
-        if (!(hi >= 0.0f)) return 0;
-        hi = hi + 0.0f;   /* -0 to +0 */
-        memcpy(&hib, &hi, 4);
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         for (j0 = 0; j0 < n; j0 += W * FASTLRN_W5_VECS) {
             /* the band's columns j0 .. j0 + BW - 1 reach x[j0 - 2 .. j0 + BW + 1] */
@@ -341,13 +336,13 @@ cdef extern from *:
     static int fastlrn_w5_strip(const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0,
                                 ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
                                 float ts, float c1, float c2, float c3, float c4,
-                                float kh, float kl, float hi) { return 0; }
+                                float kh, float kl, uint32_t hib) { return 0; }
     #endif
     """
     bint w5_strip "fastlrn_w5_strip"(const float* x, Py_ssize_t xs0, float* y, Py_ssize_t ys0,
                                      Py_ssize_t H, Py_ssize_t n, Py_ssize_t first,
                                      Py_ssize_t last, float ts, float c1, float c2, float c3,
-                                     float c4, float kh, float kl, float hi) noexcept nogil
+                                     float c4, float kh, float kl, uint32_t hib) noexcept nogil
 
 
 cdef bint within2d_f32(const float* x, float* y, const Plane* G, const Params* P,
@@ -385,7 +380,7 @@ cdef bint within2d_f32(const float* x, float* y, const Plane* G, const Params* P
         # (AVX2 builds: no faster than the blocks of rows on W4's shape,
         # 1.05x their time; bands of 32 or 16 columns 1.46x; not compiled)
         return w5_strip(x, xs0, y, ys0, H, L, first, last, F.ts, F.c1, F.c2, F.c3, F.c4,
-                        F.kh, F.kl, F.hi)
+                        F.kh, F.kl, F.hib)
     memset(h, 0, lo0 * L * sizeof(float))
     memset(hz + H * L, 0, hi0 * L * sizeof(float))
     if xs0 != L or ys0 != L:
