@@ -23,7 +23,7 @@
 #      double. Sums outside the interval where that arithmetic is exact
 #      enough (overflow, underflow, NaN, inf) are recomputed, in double or,
 #      where double is not enough either, in long double from the values.
-from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax, ldexp, nextafterf, copysignf, fabsf
+from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax, ldexp, nextafterf, copysignf, fabsf, floor, log2
 from cython cimport floating
 from libc.stdint cimport uint32_t
 
@@ -259,6 +259,188 @@ cdef extern from *:
         return FL_FMA(a4, a4, FL_FMA(a3, a3, FL_FMA(a2, a2, FL_FMA(a1, a1, FL_MUL(a0, a0)))));
     }
     #endif
+    /* The power step of float32 data: y = x * s**-beta, s = k + a*v, for the
+       window sums v whose s lies in one table's 32 binades (fastlrn_pw_init).
+       With s rounded to float, sh = 2**E * m (m in [1, 2)), j the top 5 bits
+       of m's fraction and ic[j] a float near the inverse of its interval's
+       middle, m = (1 + r) / ic[j] with |r| <= 2**-6, so
+           s**-beta = 2**(-beta E) * ic[j]**beta * (1 + r)**-beta
+                    = (keh + kel)[E] * (th + tl)[j] * (1 + c),
+       c = (1 + r)**-beta - 1 by its degree-4 series in r (truncation below
+       2**-27 for beta <= 2). The two tables are float pairs (about 48 bits),
+       their product a float pair again (one exact error term), and
+           y = fma(x, kh, x * fma(kh, c, kl)),
+       one rounding of x * K * (1 + c), as the float tier forms its result.
+       The error is dominated by the rounding of s to float (beta * 2**-24
+       relatively): within beta + 0.6 ulp. Indexes use only their low 5
+       bits (the table slot of binade E is E mod 32), so they need no masks;
+       an s outside the binades gets a meaningless value that the caller
+       replaces (needs_fix). The vector row (AVX-512) does the same IEEE
+       operations lane by lane as fastlrn_pw1: the same bits. */
+    typedef struct {
+        float ic[32], th[32], tl[32], keh[32], kel[32];
+        float c1, c2, c3, c4;
+        double k, a;
+    } fastlrn_pw;
+    static inline float fastlrn_pw_f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+    static inline float fastlrn_pw1(float x, double v, const fastlrn_pw* W) {
+        double s = W->k + W->a * v;
+        float sh = (float)s;
+        uint32_t b = fastlrn_fbits(sh);
+        uint32_t e = (b >> 23) & 31u, j = (b >> 18) & 31u;
+        float m = fastlrn_pw_f((b & 0x7FFFFFu) | 0x3F800000u);
+        float r = fastlrn_fma32(m, W->ic[j], -1.0f);
+        float c = fastlrn_fma32(fastlrn_fma32(fastlrn_fma32(W->c4, r, W->c3), r, W->c2), r, W->c1) * r;
+        float ah = W->keh[e], al = W->kel[e], bh = W->th[j], bl = W->tl[j];
+        float kh = ah * bh;
+        float kl = fastlrn_fma32(al, bh, fastlrn_fma32(ah, bl, fastlrn_fma32(ah, bh, -kh)));
+        return copysignf(fastlrn_fma32(x, kh, x * fastlrn_fma32(kh, c, kl)), x);
+    }
+    /* Tables for the binades [2**E0, 2**(E0 + 32)); 0 where the series is
+       not accurate enough (beta outside (0, 2]). */
+    static inline int fastlrn_pw_init(fastlrn_pw* W, double k, double a, double beta, int E0) {
+        double c[6], t;
+        int n, j, E;
+        float f;
+        if (!(beta > 0.0 && beta <= 2.0)) return 0;
+        c[0] = 1.0;
+        for (n = 1; n <= 5; n++) c[n] = c[n - 1] * (-beta - (n - 1)) / n;
+        W->c1 = (float)c[1]; W->c2 = (float)c[2]; W->c3 = (float)c[3]; W->c4 = (float)c[4];
+        for (j = 0; j < 32; j++) {
+            f = (float)(1.0 / (1.0 + (j + 0.5) / 32.0));
+            t = exp2(beta * log2((double)f));
+            W->ic[j] = f;
+            W->th[j] = (float)t;
+            W->tl[j] = (float)(t - (double)W->th[j]);
+        }
+        for (E = E0; E < E0 + 32; E++) {
+            t = exp2(-beta * (double)E);
+            n = (E + 127) & 31;
+            W->keh[n] = (float)t;
+            W->kel[n] = (float)(t - (double)W->keh[n]);
+        }
+        W->k = k;
+        W->a = a;
+        return 1;
+    }
+    #if FASTLRN_SIMD == 16
+    /* the squares of a vector's lanes 0-7 and 8-15 in double (exact) */
+    static inline __m512d fastlrn_sq_lo(__m512 a) {
+        __m512d d = _mm512_cvtps_pd(_mm512_castps512_ps256(a));
+        return _mm512_mul_pd(d, d);
+    }
+    static inline __m512d fastlrn_sq_hi(__m512 a) {
+        __m512d d = _mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1));
+        return _mm512_mul_pd(d, d);
+    }
+    /* lanes whose double sum (d0: lanes 0-7, d1: 8-15) is outside [lo, hi] or NaN */
+    static inline __mmask16 fastlrn_outside2(__m512d d0, __m512d d1, __m512d lo, __m512d hi) {
+        return (__mmask16)((_mm512_cmp_pd_mask(d0, lo, _CMP_NGE_UQ)
+                            | _mm512_cmp_pd_mask(d0, hi, _CMP_NLE_UQ))
+                           | ((_mm512_cmp_pd_mask(d1, lo, _CMP_NGE_UQ)
+                               | _mm512_cmp_pd_mask(d1, hi, _CMP_NLE_UQ)) << 8));
+    }
+    /* the power step's tables and constants in registers */
+    typedef struct {
+        __m512 ic0, ic1, th0, th1, tl0, tl1, kh0, kh1, kl0, kl1, c1, c2, c3, c4, mone, sign;
+        __m512d k, a;
+        __m512i mant, one;
+    } fl_pwv;
+    static inline void fl_pwv_set(fl_pwv* P, const fastlrn_pw* W) {
+        P->ic0 = _mm512_loadu_ps(W->ic); P->ic1 = _mm512_loadu_ps(W->ic + 16);
+        P->th0 = _mm512_loadu_ps(W->th); P->th1 = _mm512_loadu_ps(W->th + 16);
+        P->tl0 = _mm512_loadu_ps(W->tl); P->tl1 = _mm512_loadu_ps(W->tl + 16);
+        P->kh0 = _mm512_loadu_ps(W->keh); P->kh1 = _mm512_loadu_ps(W->keh + 16);
+        P->kl0 = _mm512_loadu_ps(W->kel); P->kl1 = _mm512_loadu_ps(W->kel + 16);
+        P->c1 = _mm512_set1_ps(W->c1); P->c2 = _mm512_set1_ps(W->c2);
+        P->c3 = _mm512_set1_ps(W->c3); P->c4 = _mm512_set1_ps(W->c4);
+        P->mone = _mm512_set1_ps(-1.0f); P->sign = _mm512_set1_ps(-0.0f);
+        P->k = _mm512_set1_pd(W->k); P->a = _mm512_set1_pd(W->a);
+        P->mant = _mm512_set1_epi32(0x7FFFFF); P->one = _mm512_set1_epi32(0x3F800000);
+    }
+    /* fastlrn_pw1 of 16 lanes: window sums v0 (lanes 0-7) and v1 (8-15) */
+    static inline __m512 fl_pw(__m512d v0, __m512d v1, __m512 xv, const fl_pwv* P) {
+        __m256 h0 = _mm512_cvtpd_ps(_mm512_add_pd(P->k, _mm512_mul_pd(P->a, v0)));
+        __m256 h1 = _mm512_cvtpd_ps(_mm512_add_pd(P->k, _mm512_mul_pd(P->a, v1)));
+        __m512i b = _mm512_castps_si512(_mm512_insertf32x8(_mm512_castps256_ps512(h0), h1, 1));
+        __m512i e = _mm512_srli_epi32(b, 23), j = _mm512_srli_epi32(b, 18);
+        __m512 m = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(b, P->mant, P->one, 0xEA));
+        __m512 r = _mm512_fmadd_ps(m, _mm512_permutex2var_ps(P->ic0, j, P->ic1), P->mone);
+        __m512 c = _mm512_mul_ps(_mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_fmadd_ps(
+            P->c4, r, P->c3), r, P->c2), r, P->c1), r);
+        __m512 ah = _mm512_permutex2var_ps(P->kh0, e, P->kh1);
+        __m512 al = _mm512_permutex2var_ps(P->kl0, e, P->kl1);
+        __m512 bh = _mm512_permutex2var_ps(P->th0, j, P->th1);
+        __m512 bl = _mm512_permutex2var_ps(P->tl0, j, P->tl1);
+        __m512 kh = _mm512_mul_ps(ah, bh);
+        __m512 kl = _mm512_fmadd_ps(al, bh, _mm512_fmadd_ps(ah, bl, _mm512_fmsub_ps(ah, bh, kh)));
+        __m512 yv = _mm512_fmadd_ps(xv, kh, _mm512_mul_ps(xv, _mm512_fmadd_ps(kh, c, kl)));
+        return FL_COPYSIGN(yv, xv, P->sign);
+    }
+    static inline void fastlrn_pw_row(const float* x, float* y, const double* v, ptrdiff_t n,
+                                      const fastlrn_pw* W) {
+        fl_pwv P;
+        ptrdiff_t i;
+        fl_pwv_set(&P, W);
+        for (i = 0; i < n; i += 16) {
+            __mmask16 mk = fl_lanes(i, n);
+            __m512d v0 = _mm512_maskz_loadu_pd((__mmask8)mk, v + i);
+            __m512d v1 = _mm512_maskz_loadu_pd((__mmask8)(mk >> 8), v + i + 8);
+            _mm512_mask_storeu_ps(y + i, mk, fl_pw(v0, v1, _mm512_maskz_loadu_ps(mk, x + i), &P));
+        }
+    }
+    /* f32_finish's row in one pass, AVX-512 build: window j's values are
+       p[0][j] .. p[m-1][j] (1 <= m <= 16). Each element by the formula its
+       own window selects: the float tier's series where the float sum
+       (f32_rows_sumsq's order) is <= hi, else the power step of the double
+       sum (f32_finish's order). Returns how many elements outside the tier
+       have a double sum outside [vlo, vhi] (needs_fix, NaN included): the
+       caller redoes the row then. */
+    static ptrdiff_t fastlrn_rowg(const float* const* p, ptrdiff_t m, const float* x, float* y,
+                                  ptrdiff_t n, float ts, float c1, float c2, float c3, float c4,
+                                  float kh, float kl, float hi, const fastlrn_pw* W,
+                                  double vlo, double vhi) {
+        fl_sf K;
+        fl_pwv P;
+        const fl_v fhi = FL_SET1(hi);
+        const __m512d dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
+        ptrdiff_t j, i, bad = 0;
+        fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
+        fl_pwv_set(&P, W);
+        for (j = 0; j < n; j += 16) {
+            const __mmask16 mk = fl_lanes(j, n);
+            __m512 a = _mm512_maskz_loadu_ps(mk, p[0] + j), v, xv, out;
+            __m512d d0 = fastlrn_sq_lo(a), d1 = fastlrn_sq_hi(a);
+            __mmask16 tier, fix;
+            v = _mm512_mul_ps(a, a);
+            for (i = 1; i < m; i++) {
+                a = _mm512_maskz_loadu_ps(mk, p[i] + j);
+                v = _mm512_fmadd_ps(a, a, v);
+                d0 = _mm512_add_pd(d0, fastlrn_sq_lo(a));
+                d1 = _mm512_add_pd(d1, fastlrn_sq_hi(a));
+            }
+            xv = _mm512_maskz_loadu_ps(mk, x + j);
+            tier = _mm512_cmp_ps_mask(v, fhi, _CMP_LE_OQ);
+            out = fl_pw(d0, d1, xv, &P);
+            if (tier)
+                out = _mm512_mask_blend_ps(tier, out, fl_series(v, xv, &K));
+            fix = fastlrn_outside2(d0, d1, dlo, dhi);
+            bad += __builtin_popcount((unsigned)(fix & mk & ~tier));
+            _mm512_mask_storeu_ps(y + j, mk, out);
+        }
+        return bad;
+    }
+    #else
+    static inline void fastlrn_pw_row(const float* x, float* y, const double* v, ptrdiff_t n,
+                                      const fastlrn_pw* W) {
+        ptrdiff_t i;
+        for (i = 0; i < n; i++) y[i] = fastlrn_pw1(x[i], v[i], W);
+    }
+    static ptrdiff_t fastlrn_rowg(const float* const* p, ptrdiff_t m, const float* x, float* y,
+                                  ptrdiff_t n, float ts, float c1, float c2, float c3, float c4,
+                                  float kh, float kl, float hi, const fastlrn_pw* W,
+                                  double vlo, double vhi) { return -1; }
+    #endif
     """
     double FASTLRN_SMIN_FLOOR
     double FASTLRN_SMIN_SCALE
@@ -278,6 +460,17 @@ cdef extern from *:
     void scratch_put "fastlrn_scratch_put"(void* p) noexcept nogil
     # A hint to fetch the cache line holding p (nothing where unsupported).
     void prefetch "FASTLRN_PREFETCH"(const void* p) noexcept nogil
+    # The float32 power step (see the C above): tables, one element, a row.
+    ctypedef struct PowF "fastlrn_pw":
+        pass
+    int pw_init "fastlrn_pw_init"(PowF* W, double k, double a, double beta, int E0) noexcept nogil
+    float pw1 "fastlrn_pw1"(float x, double v, const PowF* W) noexcept nogil
+    void pw_row "fastlrn_pw_row"(const float* x, float* y, const double* v, Py_ssize_t n,
+                                 const PowF* W) noexcept nogil
+    Py_ssize_t rowg "fastlrn_rowg"(const float** p, Py_ssize_t m, const float* x, float* y,
+                                   Py_ssize_t n, float ts, float c1, float c2, float c3, float c4,
+                                   float kh, float kl, float hi, const PowF* W, double vlo,
+                                   double vhi) noexcept nogil
 
 cdef enum:
     POLY_F32 = 8       # series degree for float32 data (error < 2**-34)
@@ -354,6 +547,10 @@ cdef struct Params:
     # The gradient's float tier (enable_f32_backward); off unless f32b_ok.
     int f32b_ok
     SeriesB bf
+    # float32 data: the power step of every element outside the float tier
+    # (pw_row), for window sums in [vlo_fast, vhi_fast]; off unless pw_ok.
+    int pw_ok
+    PowF pw
 
 
 cdef inline int pick_mode(double beta) noexcept nogil:
@@ -428,17 +625,44 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
         # beta: beyond beta = 2 the 8 ulp float64 bound is not kept in double,
         # so every element takes the long double path (11 more bits).
         P.vlo_dbl, P.vhi_dbl = DBL_MAX, -DBL_MAX
-    if is_float and (P.mode == MODE_RSQRT or P.mode == MODE_RSQRT_QUARTER
-                     or P.mode == MODE_RECIP):
-        v_range(fmax(slo, FASTLRN_F32_SMIN), fmin(shi, FASTLRN_F32_SMAX), a, k,
-                &P.vlo_fast, &P.vhi_fast)
-    else:
-        P.vlo_fast, P.vhi_fast = P.vlo_dbl, P.vhi_dbl
+    P.pw_ok = 0
+    P.vlo_fast, P.vhi_fast = P.vlo_dbl, P.vhi_dbl
+    if is_float:
+        enable_pw(&P, slo, shi)
     if is_float or beta <= 2.0:
         series_params(&P, is_float)
     else:
         P.poly_ok = 0       # float64 with beta > 2: long double path throughout
     return P
+
+
+cdef inline void enable_pw(Params* P, double slo, double shi) noexcept nogil:
+    """The float32 power step (fastlrn_pw1) for s in 32 binades from k's.
+
+    s >= k when a >= 0, so the binades start at k's; s <= k when a < 0, so
+    they end one above k's (k's float rounding may reach the next binade).
+    s**-beta must stay within [2**-100, 2**100] (kl a normal float), and s
+    within [slo, shi] (make_params). Elements outside take the double
+    formula (needs_fix).
+    """
+    cdef int E0
+    cdef double lo, hi, bound
+    if P.k > 0.0:
+        E0 = <int>floor(log2(P.k))
+    elif P.a != 0.0:
+        E0 = <int>floor(log2(fabs(P.a))) + 16    # k = 0: s = a*v around v = 2**16
+    else:
+        return
+    if P.a < 0.0:
+        E0 -= 30
+    bound = 100.0 if P.beta <= 1.0 else 100.0 / P.beta
+    E0 = <int>fmax(<double>E0, -bound)
+    lo = fmax(slo, ldexp(1.0, E0))
+    hi = fmin(shi, fmin(ldexp(1.0, E0 + 32), ldexp(1.0, <int>bound)))
+    if not (lo < hi) or not pw_init(&P.pw, P.k, P.a, P.beta, E0):
+        return
+    P.pw_ok = 1
+    v_range(lo, hi, P.a, P.k, &P.vlo_fast, &P.vhi_fast)
 
 
 cdef inline Params make_bwd_params(double a, double beta, double k, double taps,
@@ -455,6 +679,7 @@ cdef inline Params make_bwd_params(double a, double beta, double k, double taps,
     P.beta = beta
     P.mode = pick_mode(beta)
     P.compensated = (not is_float) and taps > 4
+    P.pw_ok = 0
     P.vlo_fast, P.vhi_fast = P.vlo_dbl, P.vhi_dbl
     return P
 
@@ -786,8 +1011,14 @@ cdef inline void f32_finish(const float** xr, Py_ssize_t m, const float* x, floa
     cdef SeriesF F = P.sf
     if inside == n:
         return
+    if SIMD == 16 and P.pw_ok and ys == 1 and inside >= 0:
+        # one pass, each element by its own formula; a row with an element
+        # that needs_fix is done again below
+        if rowg(xr, m, x, y, n, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4, P.sf.kh,
+                P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast) == 0:
+            return
     f32_rows_sumsq(xr, m, vf, n)
-    if 2 * inside >= n:
+    if 2 * inside >= n and not P.pw_ok:
         for j in range(n):
             if vf[j] >= lo and vf[j] <= hi:
                 vd[j] = vf[j]
@@ -1041,6 +1272,9 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
     if P.mode == MODE_IDENTITY:
         copy_row(x, y, ys, n)
         return 0
+    if floating is float:
+        if P.pw_ok:
+            return general_row(x, y, ys, v, n, P)     # the power step alone: no tiers
     if P.poly_ok:
         # A vector pass with the formula most of the row needs, then each
         # element whose own formula differs is rewritten (canonical).
@@ -1178,35 +1412,6 @@ cdef inline double series_value(const floating* dtype_tag, double xv, double v,
         return series12(xv, v, S)
 
 
-# float32 data: p0 = s**-beta from float sqrt/division (a few float ulp off),
-# then one Newton step in double: w = p0**(1/beta) * s is 1 + O(2**-22), and
-# p0 * (1 - beta * (w - 1)) is off by O(2**-44): the float result is the
-# correctly rounded one except in near-ties. The products are ordered so that
-# no intermediate leaves [s**-0.5, s**0.5].
-
-cdef inline double f32_quarter(double xv, double s) noexcept nogil:
-    cdef float r = sqrtf(<float>s)
-    cdef float one = 1.0
-    cdef double pd = one / (r * sqrtf(r))
-    cdef double u = (pd * s) * pd
-    cdef double w = (u * s) * u
-    return xv * (pd + pd * (1.0 - w) * 0.25)
-
-
-cdef inline double f32_half(double xv, double s) noexcept nogil:
-    cdef float one = 1.0
-    cdef double pd = one / sqrtf(<float>s)
-    cdef double w = (pd * s) * pd
-    return xv * (pd + pd * (1.0 - w) * 0.5)
-
-
-cdef inline double f32_one(double xv, double s) noexcept nogil:
-    cdef float one = 1.0
-    cdef double pd = one / <float>s
-    cdef double w = pd * s
-    return xv * (pd + pd * (1.0 - w))
-
-
 cdef inline double f64_half(double xv, double s) noexcept nogil:
     return xv * (1.0 / sqrt(s))
 
@@ -1224,23 +1429,12 @@ cdef inline double f64_pow(double xv, double s, double nb) noexcept nogil:
     return xv * pow(s, nb)
 
 
-cdef inline bint uses_f32_path(const floating* dtype_tag, const Params* P) noexcept nogil:
-    if floating is float:
-        return P.mode == MODE_RSQRT or P.mode == MODE_RSQRT_QUARTER or P.mode == MODE_RECIP
-    else:
-        return False
-
-
 cdef inline double general_value(const floating* dtype_tag, double xv, double v,
                                  const Params* P) noexcept nogil:
-    """One element by the row formula of general_row (float path or double path)."""
-    cdef double s = P.k + P.a * v
-    if uses_f32_path(dtype_tag, P):
-        if P.mode == MODE_RSQRT_QUARTER:
-            return f32_quarter(xv, s)
-        if P.mode == MODE_RSQRT:
-            return f32_half(xv, s)
-        return f32_one(xv, s)
+    """One element by the row formula of general_row (the float32 power step, or double)."""
+    if floating is float:
+        if P.pw_ok:
+            return pw1(<float>xv, v, &P.pw)
     return double_value(xv, v, P)
 
 
@@ -1291,9 +1485,12 @@ cdef inline Py_ssize_t series_row(const floating* x, floating* y, Py_ssize_t ys,
 cdef inline int canonical(const floating* x, floating* y, Py_ssize_t ys, Py_ssize_t j,
                           double v, const Params* P, const Series* S) noexcept nogil:
     """Write element j by the formula its own v selects; 1 if it is left to needs_fix."""
-    if P.poly1_ok and v >= P.vlo_p1 and v <= P.vhi_p1:
+    cdef bint tiers = P.poly_ok
+    if floating is float:
+        tiers = tiers and not P.pw_ok      # finalize_row: the power step alone
+    if tiers and P.poly1_ok and v >= P.vlo_p1 and v <= P.vhi_p1:
         y[j * ys] = <floating>series_low(x, x[j], v, S)
-    elif v >= P.vlo_poly and v <= P.vhi_poly:
+    elif tiers and v >= P.vlo_poly and v <= P.vhi_poly:
         y[j * ys] = <floating>series_value(x, x[j], v, S)
     elif needs_fix(v, P):
         return 1
@@ -1315,17 +1512,15 @@ cdef inline void general_row_strided(const floating* x, floating* y, Py_ssize_t 
                                      const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
     cdef Py_ssize_t j
     cdef double a = P.a, k = P.k, nb = -P.beta
-    if uses_f32_path(x, P):
-        if P.mode == MODE_RSQRT_QUARTER:
-            for j in range(n):
-                y[j * ys] = <floating>f32_quarter(x[j], k + a * v[j])
-        elif P.mode == MODE_RSQRT:
-            for j in range(n):
-                y[j * ys] = <floating>f32_half(x[j], k + a * v[j])
-        else:
-            for j in range(n):
-                y[j * ys] = <floating>f32_one(x[j], k + a * v[j])
-    elif P.mode == MODE_RSQRT:
+    if floating is float:
+        if P.pw_ok:
+            if ys == 1:
+                pw_row(x, y, v, n, &P.pw)
+            else:
+                for j in range(n):
+                    y[j * ys] = pw1(x[j], v[j], &P.pw)
+            return
+    if P.mode == MODE_RSQRT:
         for j in range(n):
             y[j * ys] = <floating>f64_half(x[j], k + a * v[j])
     elif P.mode == MODE_RSQRT_QUARTER:
