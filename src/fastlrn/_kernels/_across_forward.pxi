@@ -296,8 +296,8 @@ cdef extern from *:
                 d0 = fastlrn_sum5d(ql[i], ql[i + 1], ql[i + 2], ql[i + 3], ql[i + 4]);
                 d1 = fastlrn_sum5d(qh[i], qh[i + 1], qh[i + 2], qh[i + 3], qh[i + 4]);
                 out = fl_pw(d0, d1, a[i + 2], &P);
-                if (tier)
-                    out = _mm512_mask_blend_ps(tier, out, fl_series(v, a[i + 2], &K));
+                /* always: a branch on mixed rows mispredicts */
+                out = _mm512_mask_blend_ps(tier, out, fl_series(v, a[i + 2], &K));
                 /* lanes (in m, outside the tier) whose double sum needs_fix */
                 fix = fastlrn_outside2(d0, d1, dlo, dhi);
                 bad += __builtin_popcount((unsigned)(fix & m & ~tier));
@@ -306,7 +306,58 @@ cdef extern from *:
         }
         return bad;
     }
+    /* fastlrn_lines5 for lines with elements outside the float tier,
+       AVX-512 build: each element by its own formula as fastlrn_q5x4g does
+       (the double sum of the same five shifted vectors, in f32_finish's
+       order). Returns the count of elements that needs_fix (the caller
+       then does these lines by across_line_f32). */
+    static ptrdiff_t fastlrn_lines5g(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
+                                     float ts, float c1, float c2, float c3, float c4, float kh,
+                                     float kl, float hi, const fastlrn_pw* W, double vlo,
+                                     double vhi) {
+        fl_sf K;
+        fl_pwv P;
+        const fl_v zero = FL_ZERO(), fhi = FL_SET1(hi);
+        const __m512d dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
+        __m512 prev, cur, next, v, out, a0, a1, a3, a4;
+        __m512d d0, d1;
+        __mmask16 tier;
+        ptrdiff_t q, j, bad = 0;
+        fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
+        fl_pwv_set(&P, W);
+        for (q = 0; q < npos; q++) {
+            const float* xl = x + q * C;
+            float* yl = y + q * C;
+            prev = zero;
+            cur = FL_LOAD(xl);
+            for (j = 0; j < C; j += 16) {
+                next = j + 16 < C ? FL_LOAD(xl + j + 16) : zero;
+                a0 = FL_SHIFT(cur, prev, 14);
+                a1 = FL_SHIFT(cur, prev, 15);
+                a3 = FL_SHIFT(next, cur, 1);
+                a4 = FL_SHIFT(next, cur, 2);
+                v = fl_sumsq5(a0, a1, cur, a3, a4);
+                tier = _mm512_cmp_ps_mask(v, fhi, _CMP_LE_OQ);
+                d0 = fastlrn_sum5d(fastlrn_sq_lo(a0), fastlrn_sq_lo(a1), fastlrn_sq_lo(cur),
+                                   fastlrn_sq_lo(a3), fastlrn_sq_lo(a4));
+                d1 = fastlrn_sum5d(fastlrn_sq_hi(a0), fastlrn_sq_hi(a1), fastlrn_sq_hi(cur),
+                                   fastlrn_sq_hi(a3), fastlrn_sq_hi(a4));
+                out = fl_pw(d0, d1, cur, &P);
+                /* always: a branch on mixed rows mispredicts */
+                out = _mm512_mask_blend_ps(tier, out, fl_series(v, cur, &K));
+                bad += __builtin_popcount((unsigned)(fastlrn_outside2(d0, d1, dlo, dhi) & ~tier));
+                FL_STORE(yl + j, out);
+                prev = cur;
+                cur = next;
+            }
+        }
+        return bad;
+    }
     #else
+    static ptrdiff_t fastlrn_lines5g(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
+                                     float ts, float c1, float c2, float c3, float c4, float kh,
+                                     float kl, float hi, const fastlrn_pw* W, double vlo,
+                                     double vhi) { return -1; }
     static ptrdiff_t fastlrn_q5x4g(const float* const* p, float* const* ys, ptrdiff_t n,
                                    float ts, float c1, float c2, float c3, float c4, float kh,
                                    float kl, float hi, const fastlrn_pw* W, double vlo,
@@ -327,6 +378,10 @@ cdef extern from *:
     bint lines5 "fastlrn_lines5"(const float* x, float* y, Py_ssize_t npos, Py_ssize_t C,
                                  float ts, float c1, float c2, float c3, float c4, float kh,
                                  float kl, uint32_t hib) noexcept nogil
+    Py_ssize_t lines5g "fastlrn_lines5g"(const float* x, float* y, Py_ssize_t npos, Py_ssize_t C,
+                                         float ts, float c1, float c2, float c3, float c4,
+                                         float kh, float kl, float hi, const PowF* W, double vlo,
+                                         double vhi) noexcept nogil
     Py_ssize_t q5x4g "fastlrn_q5x4g"(const float** p, float** ys, Py_ssize_t n, float ts,
                                      float c1, float c2, float c3, float c4, float kh, float kl,
                                      float hi, const PowF* W, double vlo, double vhi) noexcept nogil
@@ -407,8 +462,13 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
             xrows[i] = xb + ((first + i) % R) * T if keep else x + (first + i) * xs_c
         yrow = y + c * ys_c
         xrow = xb + (c % R) * T if keep else x + c * xs_c
-        inside = f32_sumsq_series(xrows, m, xrow, yrow, ys_i, vf, w, &P.sf)
-        f32_finish(xrows, m, xrow, yrow, ys_i, vf, vd, w, P, inside)
+        if general and ys_i == 1:
+            # (rowg, compiled where q5x4g is)
+            f32_finish(xrows, m, xrow, yrow, 1, vf, vd, w, P, 0)
+        else:
+            inside = f32_sumsq_series(xrows, m, xrow, yrow, ys_i, vf, w, &P.sf)
+            f32_finish(xrows, m, xrow, yrow, ys_i, vf, vd, w, P, inside)
+            general = SIMD == 16 and P.pw_ok and inside != w
         c += 1
 
 
@@ -555,6 +615,16 @@ cdef void across_line_f32(const float* x, float* y, idx_t C, idx_t xs_c, idx_t y
 cdef inline bint lines5_takes(idx_t C, idx_t lo, idx_t hi) noexcept nogil:
     """Whether fastlrn_lines5 does lines of C channels with the window [c - lo, c + hi]."""
     return SIMD != 0 and lo == 2 and hi == 2 and C % SIMD == 0
+
+
+cdef inline bint lines5_general(const float* x, float* y, idx_t npos, idx_t C, idx_t lo,
+                               idx_t hi, const Params* P) noexcept nogil:
+    """After fastlrn_lines5 found a window outside the float tier: the lines again, each
+    element by its own formula (fastlrn_lines5g, AVX-512); False where that is not
+    compiled or some element needs_fix (the caller does the lines one by one)."""
+    return (SIMD == 16 and P.pw_ok and lines5_takes(C, lo, hi)
+            and lines5g(x, y, npos, C, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4, P.sf.kh,
+                        P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast) == 0)
 
 
 cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo, idx_t hi,
@@ -710,10 +780,13 @@ cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t 
                 q1 = imin(npos, q0 + T)
                 if <const void*>x == <void*>y:
                     if lines5(x + q0 * C, vf, q1 - q0, C, P.sf.ts, P.sf.c1, P.sf.c2,
-                              P.sf.c3, P.sf.c4, P.sf.kh, P.sf.kl, P.sf.hib):
+                              P.sf.c3, P.sf.c4, P.sf.kh, P.sf.kl, P.sf.hib) or lines5_general(
+                                  x + q0 * C, vf, q1 - q0, C, lo, hi, P):
                         memcpy(y + q0 * C, vf, (q1 - q0) * C * sizeof(float))
                         continue
                 elif lines_long_f32(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P, vf):
+                    continue
+                elif lines5_general(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P):
                     continue
                 for q in range(q0, q1):
                     line_task(x + q * C, y + q * C, C, 1, 1, lo, hi, P, block)

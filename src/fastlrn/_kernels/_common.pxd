@@ -422,8 +422,8 @@ cdef extern from *:
             xv = _mm512_maskz_loadu_ps(mk, x + j);
             tier = _mm512_cmp_ps_mask(v, fhi, _CMP_LE_OQ);
             out = fl_pw(d0, d1, xv, &P);
-            if (tier)
-                out = _mm512_mask_blend_ps(tier, out, fl_series(v, xv, &K));
+            /* always: a branch on mixed rows mispredicts */
+            out = _mm512_mask_blend_ps(tier, out, fl_series(v, xv, &K));
             fix = fastlrn_outside2(d0, d1, dlo, dhi);
             bad += __builtin_popcount((unsigned)(fix & mk & ~tier));
             _mm512_mask_storeu_ps(y + j, mk, out);
