@@ -17,7 +17,8 @@ import pytest
 
 import fastlrn
 from fastlrn.bench import peers, runner
-from fastlrn.bench.workloads import Workload, relative_error
+from fastlrn.bench.workloads import (DATA_KINDS, PARAM_SETS, WORKLOADS, Workload, make_data,
+                                     relative_error)
 
 from _frameworks import BACKWARD_REL, require
 
@@ -101,6 +102,114 @@ def test_peer_names():
         "torch", "tensorflow", "onnxruntime", "openvino", "jax", "numpy"]
 
 
+# ---------------------------------------------------------------- data kinds, parameter sets
+
+_SHAPE = (4, 96, 16, 16)  # 98304 values: the statistics below hold to a few percent
+
+
+def test_data_kinds_are_the_documented_ones():
+    assert list(DATA_KINDS) == ["normal", "scaled", "relu", "huge-t"]
+    normal = make_data("normal", _SHAPE)
+    assert normal.dtype == np.float32 and normal.shape == _SHAPE
+    assert abs(float(normal.mean())) < 0.02 and abs(float(normal.std()) - 1) < 0.02
+    # Every kind is the same draw, transformed: the comparisons are of one set of values.
+    np.testing.assert_array_equal(make_data("scaled", _SHAPE), normal * np.float32(10))
+    np.testing.assert_array_equal(make_data("relu", _SHAPE),
+                                  np.maximum(normal, 0) * np.float32(30))
+    np.testing.assert_array_equal(make_data("huge-t", _SHAPE), normal)
+    assert make_data("normal", _SHAPE, "float64").dtype == np.float64
+
+
+def test_scaled_data_has_std_10():
+    x = make_data("scaled", _SHAPE)
+    assert abs(float(x.std()) - 10) < 0.2 and abs(float(x.mean())) < 0.2
+
+
+def test_relu_data_is_half_zeros_up_to_about_30_times_4():
+    x = make_data("relu", _SHAPE)
+    assert float(x.min()) == 0.0
+    zeros = float(np.mean(x == 0))
+    assert 0.49 < zeros < 0.51, zeros
+    # The largest of ~50000 positive standard-normal values is about 4.3.
+    assert 30 * 3.8 < float(x.max()) < 30 * 5, float(x.max())
+    # A half-normal's mean is sqrt(2 / pi): 0.80, times 30.
+    assert abs(float(x[x > 0].mean()) - 30 * math.sqrt(2 / math.pi)) < 0.5
+
+
+def test_unknown_data_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown data kind"):
+        make_data("uniform", _SHAPE)
+    with pytest.raises(ValueError, match="unknown data kind"):
+        WORKLOADS["W1"].with_data("uniform")
+    with pytest.raises(ValueError, match="unknown parameter set"):
+        WORKLOADS["W1"].with_params("mxnet")
+
+
+def test_inputs_follow_the_data_kind_and_dy_does_not():
+    wl = WORKLOADS["W7"].with_batch(2)
+    x0, dy0 = wl.inputs()
+    for kind in DATA_KINDS:
+        x, dy = wl.with_data(kind).inputs()
+        np.testing.assert_array_equal(x, make_data(kind, wl.shape))
+        np.testing.assert_array_equal(dy, dy0)  # the upstream gradient is not varied
+    assert WORKLOADS["W1"].with_batch(2).inputs()[1] is None
+
+
+def test_huge_t_sets_tensorflow_defaults():
+    w1 = WORKLOADS["W1"].with_data("huge-t")
+    assert (w1.size, w1.alpha, w1.beta, w1.k, w1.average) == (11, 1.0, 0.5, 1.0, False)
+    assert (w1.data, w1.param_set, w1.a) == ("huge-t", "spec", 1.0)
+    # tf.nn.lrn's defaults: depth_radius 5, bias 1, alpha 1, beta 0.5.
+    assert peers.tensorflow_parameters(w1.size, w1.alpha, w1.beta, w1.k, w1.average) == dict(
+        depth_radius=5, bias=1.0, alpha=1.0, beta=0.5)
+    w4 = WORKLOADS["W4"].with_data("huge-t")  # within keeps its window
+    assert (w4.size, w4.alpha, w4.beta, w4.k) == (5, 1.0, 0.5, 1.0)
+    w8 = WORKLOADS["W8"].with_data("huge-t")  # the general power keeps its exponent
+    assert (w8.size, w8.alpha, w8.beta, w8.k) == (11, 1.0, 0.6, 1.0)
+    # The same parameters as the tensorflow set; only the data's label differs.
+    tf = WORKLOADS["W1"].with_params("tensorflow")
+    assert (tf.size, tf.alpha, tf.beta, tf.k, tf.average) == (11, 1.0, 0.5, 1.0, False)
+    for kind in ("normal", "scaled", "relu"):
+        wl = WORKLOADS["W1"].with_data(kind)
+        assert (wl.size, wl.alpha, wl.beta, wl.k) == (5, 1e-4, 0.75, 2.0)
+
+
+def test_parameter_sets():
+    assert list(PARAM_SETS) == ["spec", "caffe", "torch", "tensorflow"]
+    assert WORKLOADS["W1"].with_params("spec") == WORKLOADS["W1"]
+    caffe = WORKLOADS["W1"].with_params("caffe")
+    assert (caffe.size, caffe.alpha, caffe.beta, caffe.k, caffe.average) == (
+        5, 1e-4, 0.75, 1.0, True)
+    assert caffe.a == pytest.approx(1e-4 / 5) and caffe.param_set == "caffe"
+    assert caffe.params()["average"] is True
+    within = WORKLOADS["W4"].with_params("caffe")  # averaged over the 5 x 5 box
+    assert within.a == pytest.approx(1e-4 / 25)
+    torch3 = Workload("t", "size 3", (1, 8, 2, 2), size=3).with_params("torch")
+    assert (torch3.size, torch3.alpha, torch3.k, torch3.average) == (3, 1e-4, 1.0, True)
+    assert WORKLOADS["W8"].with_params("caffe").beta == 0.6
+
+
+def test_varied_workload_round_trips_and_matches_its_reference():
+    wl = Workload("t", "tiny", (2, 13, 3, 4)).with_params("caffe").with_data("relu")
+    back = Workload.from_dict(json.loads(json.dumps(wl.to_dict())))
+    assert back == wl and back.key == "t-relu-caffe"
+    # fastlrn's average=True and the reference's effective alpha are one function.
+    x, _ = back.inputs(seed=3)
+    ref = back.reference(x, items=x.shape[0])
+    assert relative_error(fastlrn.lrn(x, **back.params()), ref) <= 4 * F32_EPS
+    assert relative_error(fastlrn.lrn(x, **dict(back.params(), average=False)), ref) > 1e-3
+
+
+def test_mappings_honour_average():
+    assert peers.torch_parameters(5, 1e-4, 0.75, 1.0, average=True)["alpha"] == 1e-4
+    assert peers.onnx_parameters(5, 1e-4, 0.75, 1.0, average=True)["alpha"] == 1e-4
+    assert peers.tensorflow_parameters(5, 1e-4, 0.75, 1.0, average=True)["alpha"] == (
+        pytest.approx(1e-4 / 5))
+    ov = peers.openvino_parameters(5, 1e-4, 0.75, 1.0, region="within", nspatial=2,
+                                   average=True)
+    assert ov["alpha"] == 1e-4
+
+
 # ---------------------------------------------------------------- the peers
 
 # Tiny workloads with a large alpha, so that a wrong mapping shows: with
@@ -116,13 +225,24 @@ CASES = {
     "backward": Workload("t7", "backward", (2, 7, 5, 4), backward=True, **_TINY),
     "backward_nhwc": Workload("t7h", "backward NHWC", (2, 5, 4, 7), channel_axis=-1,
                               backward=True, **_TINY),
+    # average=True (Caffe's and PyTorch's sets): alpha 1 over 5 taps is 0.2, over
+    # the 5 x 5 box 0.04; relu data, whose sums are larger.
+    "averaged": Workload("t1a", "averaged", (2, 7, 5, 4), alpha=1.0, k=2.0,
+                         average=True, data="relu"),
+    "averaged_within": Workload("t4a", "averaged within", (2, 3, 6, 5), region="within",
+                                alpha=5.0, k=2.0, average=True, data="scaled"),
+    # TensorFlow's defaults (huge-t): size 11, alpha 1, beta 0.5, k 1.
+    "huge_t": Workload("t9", "huge-t", (2, 13, 3, 4)).with_data("huge-t"),
+    "huge_t_backward": Workload("t9b", "huge-t backward", (2, 13, 3, 4),
+                                backward=True).with_data("huge-t"),
 }
 # What each peer cannot compute (the bench reports "not measured" there).
 UNSUPPORTED = {
-    "torch": {"within"},
-    "tensorflow": {"within", "float64"},
-    "onnxruntime": {"within", "float64", "backward", "backward_nhwc"},
-    "openvino": {"backward", "backward_nhwc"},
+    "torch": {"within", "averaged_within"},
+    "tensorflow": {"within", "averaged_within", "float64"},
+    "onnxruntime": {"within", "averaged_within", "float64", "backward", "backward_nhwc",
+                    "huge_t_backward"},
+    "openvino": {"backward", "backward_nhwc", "huge_t_backward"},
     # In this process jax_enable_x64 is off; the bench's JAX process turns it on.
     "jax": {"float64"},
 }
