@@ -297,6 +297,60 @@ def test_peers_get_normal_and_the_worst_kind():
     assert runner.peer_variants(variants, rows[3:], "all") == variants
 
 
+def _table_module():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "table.py"
+    spec = importlib.util.spec_from_file_location("bench_table", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_table_renders_normal_beside_worst_kind(bench_record):
+    table = _table_module()
+    record, _ = bench_record
+    cells = list(table.rows(record))
+    assert [(c[0].split()[0], c[0].split()[-1], c[1]) for c in cells] == [
+        ("W6", "(spec)", "1"), ("W6", "(spec)", "2"), ("W6", "(caffe)", "1"),
+        ("W6", "(caffe)", "2")]
+    for c, (pset, t) in zip(cells, [("spec", 1), ("spec", 2), ("caffe", 1), ("caffe", 2)]):
+        mine = [r for r in record["results"] if (r["params"], r["threads"]) == (pset, t)]
+        normal = [r for r in mine if r["data"] == "normal"][0]
+        worst = max((r for r in mine if r["data"] != "normal"), key=lambda r: r["time_ms"])
+        assert c[2:5] == [f"{normal['time_ms']:.2f}", f"{normal['copy_ms']:.2f}",
+                          f"{normal['x_copy']:.2f}x"]
+        assert c[5] == f"{worst['data']} {worst['x_copy']:.2f}x"
+        assert c[6] == f"{worst['time_ms'] / normal['time_ms']:.2f}x"
+        assert c[7] == ">= 2.0x vs openvino"  # OpenVINO not timed: no verdict
+        assert c[8] == c[9] == "n/a"
+
+
+def test_table_target_and_peer_columns():
+    table = _table_module()
+    rows = _synthetic()
+    record = json.loads(json.dumps({
+        "results": rows, "checks": runner.check_targets(rows),
+        "targets": {"x_copy": runner.TARGET_X_COPY, "speedup": runner.TARGET_SPEEDUP}}))
+    w1, w6 = table.rows(record)
+    assert w1[4:8] == ["1.80x", "relu 2.52x", "1.40x", "<= 2.0x MISSED (relu)"]
+    assert w1[8] == "openvino 0.79x (relu)"  # the lowest over the data kinds timed
+    assert w6[7] == ">= 2.0x vs openvino MISSED (relu)"
+    assert w6[8] == "openvino 1.50x (relu)"
+
+
+def test_table_reads_a_record_without_data_kinds(capsys):
+    table = _table_module()
+    old = [_row("W1", "normal", 1, "fastlrn", 8.62, 8.71),
+           _row("W1", "normal", 1, "torch", 664.0, 8.5)]
+    for r in old:
+        del r["data"], r["params"]
+    table_rows = list(table.rows({"results": old, "targets": {"x_copy": {"W1": 1.5}}}))
+    assert table_rows == [["W1 across NCHW (64,96,55,55)", "1", "8.62", "8.71", "0.99x",
+                           "-", "-", "<= 1.5x", "torch 77.03x", "77x", "1.0e-08"]]
+
+
 def test_peer_names():
     assert runner._peer_list("none") == []
     assert runner._peer_list("all") == list(peers.PEERS)
