@@ -5,11 +5,16 @@ fastlrn's function (SPEC section 1), default convention::
     s = k + alpha * sum_{c' in [c - size//2, c + (size-1)//2]} x[c']**2
     y = x * s**(-beta)
 
+With ``average=True`` (fastlrn's option, what Caffe's and PyTorch's
+parameter sets use) alpha is divided by ``size**d`` first (``d = 1`` across,
+the number of spatial axes within).
+
 Each peer has its own convention; the ``*_parameters`` functions below map
-fastlrn's ``(size, alpha, beta, k)`` onto it and raise :class:`Unsupported`
-where the peer cannot express the same function (its window placement for
-even sizes, a non-integer ``k`` for OpenVINO). For the bench's workloads
-(size 5, k 2) every mapping is exact.
+fastlrn's ``(size, alpha, beta, k, average)`` onto it and raise
+:class:`Unsupported` where the peer cannot express the same function (its
+window placement for even sizes, a non-integer ``k`` for OpenVINO). For the
+bench's workloads and parameter sets (odd sizes, integer k) every mapping is
+exact: a peer that averages is given alpha as is when fastlrn averages too.
 
 A peer's :meth:`Peer.implementations` returns one or more :class:`Impl`,
 each a no-argument ``run()`` (the call that is timed: inputs are already
@@ -59,35 +64,38 @@ def _odd_only(size, who, placement):
 # ---------------------------------------------------------------- mappings
 
 
-def torch_parameters(size, alpha, beta, k):
+def torch_parameters(size, alpha, beta, k, average=False):
     """``torch.nn.functional.local_response_norm`` arguments for fastlrn's function.
 
     PyTorch's window is fastlrn's, ``[c - n//2, c + (n-1)//2]``, for every n; it
     averages (divides the sum by n, also at clipped borders), so
-    ``alpha_torch = alpha * n``.
+    ``alpha_torch = alpha * n``, or ``alpha`` when fastlrn averages too.
     """
-    return dict(size=size, alpha=alpha * size, beta=beta, k=k)
+    return dict(size=size, alpha=alpha if average else alpha * size, beta=beta, k=k)
 
 
-def tensorflow_parameters(size, alpha, beta, k):
+def tensorflow_parameters(size, alpha, beta, k, average=False):
     """``tf.nn.lrn`` arguments: ``depth_radius = (size-1)/2``, ``bias = k``,
-    ``alpha`` as is (TensorFlow multiplies the raw sum). Odd sizes only."""
+    ``alpha`` as is (TensorFlow multiplies the raw sum; ``alpha / size`` when
+    fastlrn averages). Odd sizes only."""
     _odd_only(size, "TensorFlow", "does not exist ([c - r, c + r] is always 2r + 1 wide)")
-    return dict(depth_radius=(size - 1) // 2, bias=k, alpha=alpha, beta=beta)
+    return dict(depth_radius=(size - 1) // 2, bias=k,
+                alpha=alpha / size if average else alpha, beta=beta)
 
 
-def onnx_parameters(size, alpha, beta, k):
+def onnx_parameters(size, alpha, beta, k, average=False):
     """ONNX ``LRN`` attributes: ``alpha_onnx = alpha * size`` (ONNX divides by
-    size), ``bias = k``. Odd sizes only."""
+    size; ``alpha`` when fastlrn averages too), ``bias = k``. Odd sizes only."""
     _odd_only(size, "ONNX", "is [c - (n-1)//2, c + n//2] (one more after)")
-    return dict(size=size, alpha=alpha * size, beta=beta, bias=k)
+    return dict(size=size, alpha=alpha if average else alpha * size, beta=beta, bias=k)
 
 
-def openvino_parameters(size, alpha, beta, k, region="across", nspatial=2):
+def openvino_parameters(size, alpha, beta, k, region="across", nspatial=2, average=False):
     """OpenVINO ``LRN`` (opset1) arguments.
 
     OpenVINO divides alpha by ``size ** len(axes)``: one axis across, every
-    spatial axis within, so ``alpha_ov = alpha * size**d``. Odd sizes only
+    spatial axis within, so ``alpha_ov = alpha * size**d`` (``alpha`` when
+    fastlrn averages, which divides by the same ``size**d``). Odd sizes only
     (an even size gets n - 1 taps). Its CPU plugin truncates the bias to an
     integer, so only integer ``k`` is the same function.
     """
@@ -96,7 +104,8 @@ def openvino_parameters(size, alpha, beta, k, region="across", nspatial=2):
         raise Unsupported(f"OpenVINO's CPU plugin truncates the bias to an integer; "
                           f"k={k} would not be the same function")
     d = 1 if region == "across" else nspatial
-    return dict(size=size, alpha=alpha * size ** d, beta=beta, bias=float(k))
+    return dict(size=size, alpha=alpha if average else alpha * size ** d, beta=beta,
+                bias=float(k))
 
 
 def _window_axes(wl, ndim):
@@ -110,7 +119,8 @@ def jax_lrn(wl, ndim, dtype):
     """fastlrn's function for workload ``wl`` written with ``lax.reduce_window``.
 
     Exact for every size and layout: the padding is ``(lo, hi)`` on each
-    windowed axis, so the window is fastlrn's; ``a = alpha``.
+    windowed axis, so the window is fastlrn's; ``a`` is the workload's
+    effective alpha (``alpha``, or ``alpha / size**d`` when averaged).
     """
     from jax import lax
 
@@ -121,7 +131,7 @@ def jax_lrn(wl, ndim, dtype):
         window[ax] = wl.size
         padding[ax] = (wl.lo, wl.hi)
     zero = np.zeros((), dtype=dtype)  # a constant init value: JAX's differentiable window sum
-    k, alpha, beta = wl.k, wl.alpha, wl.beta
+    k, alpha, beta = wl.k, wl.a, wl.beta
 
     def lrn(x):
         s = lax.reduce_window(x * x, zero, lax.add, tuple(window), (1,) * ndim, padding)
@@ -191,11 +201,11 @@ class TorchPeer(Peer):
     modules = ("torch",)
     install = "torch"
     notes = (
-        "torch: torch.nn.functional.local_response_norm(x, size, alpha=alpha*size, "
-        "beta, k): the same window for every size; torch.set_num_threads(t). NHWC "
-        "(W3): a channels_last view of the same memory, no copy. Backward: "
-        "torch.autograd.grad on a retained graph (the backward pass only; fastlrn's "
-        "lrn_backward also recomputes the forward sums).",
+        "torch: torch.nn.functional.local_response_norm(x, size, alpha=alpha*size "
+        "(alpha where fastlrn averages), beta, k): the same window for every size; "
+        "torch.set_num_threads(t). NHWC (W3): a channels_last view of the same "
+        "memory, no copy. Backward: torch.autograd.grad on a retained graph (the "
+        "backward pass only; fastlrn's lrn_backward also recomputes the forward sums).",
     )
 
     def implementations(self, wl, x, dy, threads):
@@ -203,7 +213,7 @@ class TorchPeer(Peer):
         if wl.region != "across":
             raise Unsupported("torch.nn.functional.local_response_norm normalises across "
                               "channels only")
-        p = torch_parameters(wl.size, wl.alpha, wl.beta, wl.k)
+        p = torch_parameters(wl.size, wl.alpha, wl.beta, wl.k, wl.average)
         torch.set_num_threads(threads)
         F = torch.nn.functional
         c = wl.channel_axis % x.ndim
@@ -233,7 +243,8 @@ class TensorFlowPeer(Peer):
     install = "tensorflow-cpu"
     per_process_threads = True
     notes = (
-        "tensorflow: tf.nn.lrn(x, depth_radius=(size-1)//2, bias=k, alpha=alpha, beta) "
+        "tensorflow: tf.nn.lrn(x, depth_radius=(size-1)//2, bias=k, alpha=alpha "
+        "(alpha/size where fastlrn averages), beta) "
         "in a tf.function; channels-last only, so NCHW workloads are timed twice: "
         "'+transposes' (NCHW in and out, tf.transpose around tf.nn.lrn) and "
         "'NHWC data' (the input already transposed, outside the timing). Backward: "
@@ -256,7 +267,7 @@ class TensorFlowPeer(Peer):
         if x.dtype != np.float32:
             raise Unsupported(f"tf.nn.lrn has no {x.dtype} kernel (float16, bfloat16, "
                               "float32 only)")
-        p = tensorflow_parameters(wl.size, wl.alpha, wl.beta, wl.k)
+        p = tensorflow_parameters(wl.size, wl.alpha, wl.beta, wl.k, wl.average)
         perm_in, perm_out = _to_last(x.ndim, wl.channel_axis)
         native = wl.channels_last
         x_nhwc = tf.constant(np.ascontiguousarray(x.transpose(perm_in)))
@@ -301,7 +312,8 @@ class OnnxRuntimePeer(Peer):
     modules = ("onnx", "onnxruntime")
     install = "onnx onnxruntime"
     notes = (
-        "onnxruntime: a one-node ONNX model LRN(size, alpha=alpha*size, beta, bias=k), "
+        "onnxruntime: a one-node ONNX model LRN(size, alpha=alpha*size (alpha where "
+        "fastlrn averages), beta, bias=k), "
         "opset 13, CPUExecutionProvider, intra_op_num_threads=t, inputs and a "
         "preallocated output bound with IOBinding. NHWC (W3): Transpose nodes around "
         "the LRN node in the model. ONNX's window for even sizes differs (one more "
@@ -317,7 +329,7 @@ class OnnxRuntimePeer(Peer):
             raise Unsupported("ONNX's LRN normalises across channels only")
         if x.dtype != np.float32:
             raise Unsupported(f"ONNX Runtime's CPU LRN kernel is float32 only, not {x.dtype}")
-        p = onnx_parameters(wl.size, wl.alpha, wl.beta, wl.k)
+        p = onnx_parameters(wl.size, wl.alpha, wl.beta, wl.k, wl.average)
         h, T = onnx.helper, onnx.TensorProto
         perm_in, perm_out = _to_axis1(x.ndim, wl.channel_axis)
         nodes, src = [], "X"
@@ -354,13 +366,13 @@ class OpenVINOPeer(Peer):
     install = "openvino"
     notes = (
         "openvino: opset1 LRN(axes=[1], alpha=alpha*size, beta, bias=k, size) (within: "
-        "axes=[2,3], alpha*size**2: OpenVINO divides alpha by size**len(axes)) on the "
-        "CPU plugin with INFERENCE_NUM_THREADS=t, INFERENCE_PRECISION_HINT=f32, "
-        "PERFORMANCE_HINT=LATENCY; infer with shared input and output memory. Its CPU "
-        "plugin truncates the bias to an integer (k=2 is unaffected), accepts only "
-        "axes [1] or the spatial axes (NHWC: Transpose ops in the model), gives even "
-        "sizes n-1 taps, computes float64 models in float32 (W5's error shows it), "
-        "and has no gradient.",
+        "axes=[2,3], alpha*size**2: OpenVINO divides alpha by size**len(axes); alpha "
+        "as is where fastlrn averages) on the CPU plugin with INFERENCE_NUM_THREADS=t, "
+        "INFERENCE_PRECISION_HINT=f32, PERFORMANCE_HINT=LATENCY; infer with shared "
+        "input and output memory. Its CPU plugin truncates the bias to an integer "
+        "(k=2 and k=1 are unaffected), accepts only axes [1] or the spatial axes "
+        "(NHWC: Transpose ops in the model), gives even sizes n-1 taps, computes "
+        "float64 models in float32 (W5's error shows it), and has no gradient.",
     )
 
     def versions(self):
@@ -373,7 +385,8 @@ class OpenVINOPeer(Peer):
         ops = importlib.import_module("openvino.opset1")
         if wl.backward:
             raise Unsupported("OpenVINO (inference) has no LRN gradient")
-        p = openvino_parameters(wl.size, wl.alpha, wl.beta, wl.k, wl.region, x.ndim - 2)
+        p = openvino_parameters(wl.size, wl.alpha, wl.beta, wl.k, wl.region, x.ndim - 2,
+                                wl.average)
         types = {np.dtype(np.float32): ov.Type.f32, np.dtype(np.float64): ov.Type.f64}
         if x.dtype not in types:
             raise Unsupported(f"no OpenVINO type for {x.dtype}")

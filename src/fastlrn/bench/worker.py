@@ -7,9 +7,12 @@ another framework's timings. ``REQ`` is a JSON request written by
 :mod:`fastlrn.bench.runner`; ``OUT`` receives the rows, the peer's versions
 and notes. Progress goes to stdout as it happens.
 
-The worker regenerates each workload's data from the same seed, loads the
-float64 reference of the first items that the bench saved, and times a copy
-of the same bytes with the same thread count in this process.
+The worker regenerates each workload's data (its data kind) from the same
+seed, loads the float64 reference of the first items that the bench saved,
+and times a copy of the same bytes with the same thread count in this
+process: once per workload and thread count, shared by every data kind and
+parameter set of that workload (a copy's time does not depend on the
+values), so that x copy ratios between data kinds are time ratios.
 """
 
 import json
@@ -27,8 +30,10 @@ from fastlrn.bench.workloads import Workload, relative_error
 def make_row(wl, threads, label, peer, timing, copy, error, note="", process="worker"):
     """One result: a workload, a thread count, an implementation and its timing."""
     row = {
-        "workload": wl.id, "what": wl.what, "shape": list(wl.shape), "dtype": wl.dtype,
-        "region": wl.region, "channel_axis": wl.channel_axis, "beta": wl.beta,
+        "workload": wl.id, "what": wl.what, "data": wl.data, "params": wl.param_set,
+        "shape": list(wl.shape), "dtype": wl.dtype,
+        "region": wl.region, "channel_axis": wl.channel_axis, "size": wl.size,
+        "alpha": wl.alpha, "average": wl.average, "beta": wl.beta, "k": wl.k,
         "direction": "backward" if wl.backward else "forward",
         "bytes": wl.nbytes, "threads": threads, "implementation": label,
         "peer": peer, "process": process,
@@ -40,8 +45,28 @@ def make_row(wl, threads, label, peer, timing, copy, error, note="", process="wo
     return row
 
 
+def tag(wl):
+    """``W1/relu`` (``W1/relu/caffe`` for a parameter set other than spec)."""
+    return f"{wl.id}/{wl.data}" + ("" if wl.param_set == "spec" else f"/{wl.param_set}")
+
+
+class CopyTimes:
+    """A copy of x's bytes per (workload, thread count), timed on first use and
+    shared by the workload's data kinds and parameter sets."""
+
+    def __init__(self, repeat, budget_s):
+        self.repeat, self.budget_s, self.done = repeat, budget_s, {}
+
+    def get(self, wl, x, threads):
+        key = (wl.id, x.shape, x.dtype.str, threads)
+        if key not in self.done:
+            self.done[key] = time_copy(x, threads, self.repeat, self.budget_s)
+        return self.done[key]
+
+
 def progress(wl, threads, label, timing, copy, error):
-    log(f"[{wl.id} t={threads}] {label:<34} {timing.median * 1e3:10.2f} ms "
+    where = f"[{tag(wl)} t={threads}]"
+    log(f"{where:<24} {label:<34} {timing.median * 1e3:10.2f} ms "
         f"{timing.median / copy.median:8.2f}x copy  err {error:.1e}")
 
 
@@ -51,32 +76,38 @@ def run(request):
     if peer.per_process_threads:
         peer.configure_process(threads[0])
     repeat, budget = request["repeat"], request["budget_s"]
+    copies = CopyTimes(repeat, budget)
     rows, unsupported, failures = [], {}, {}
     with limit_other_pools() as pool_note:
         versions = peer.versions()
         for wd in request["workloads"]:
             wl = Workload.from_dict(wd)
+            what = wl.id if wl.param_set == "spec" else f"{wl.id}/{wl.param_set}"
+            if what in unsupported:
+                continue  # said once per workload and parameter set, not per data kind
             x, dy = wl.inputs(request["seed"])
-            ref = np.load(os.path.join(request["refdir"], wl.id + ".npy"))
+            ref = np.load(os.path.join(request["refdir"], wl.key + ".npy"))
             for t in threads:
-                copy = time_copy(x, t, repeat, budget)
                 try:
                     impls = peer.implementations(wl, x, dy, t)
                 except _peers.Unsupported as e:
-                    unsupported[wl.id] = str(e)
-                    log(f"[{wl.id}] {peer.name}: not measured: {e}")
+                    unsupported[what] = str(e)
+                    log(f"[{tag(wl)}] {peer.name}: not measured: {e}")
                     break  # the same for every thread count
                 except Exception as e:  # a peer's failure is reported, not fatal
-                    failures[f"{wl.id} t={t}"] = f"{type(e).__name__}: {e}"
-                    log(f"[{wl.id} t={t}] {peer.name}: FAILED: {type(e).__name__}: {e}")
+                    failures[f"{tag(wl)} t={t}"] = f"{type(e).__name__}: {e}"
+                    log(f"[{tag(wl)} t={t}] {peer.name}: FAILED: {type(e).__name__}: {e}")
                     continue
+                copy = copies.get(wl, x, t)
                 for impl in impls:
                     try:
                         timing = measure(impl.run, repeat, budget)
                         error = relative_error(impl.result(), ref)
                     except Exception as e:
-                        failures[f"{wl.id} t={t} {impl.label}"] = f"{type(e).__name__}: {e}"
-                        log(f"[{wl.id} t={t}] {impl.label}: FAILED: {type(e).__name__}: {e}")
+                        failures[f"{tag(wl)} t={t} {impl.label}"] = \
+                            f"{type(e).__name__}: {e}"
+                        log(f"[{tag(wl)} t={t}] {impl.label}: FAILED: "
+                            f"{type(e).__name__}: {e}")
                         continue
                     progress(wl, t, impl.label, timing, copy, error)
                     rows.append(make_row(wl, t, impl.label, peer.name, timing, copy, error,
