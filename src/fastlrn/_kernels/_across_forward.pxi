@@ -607,6 +607,11 @@ cdef void across_line_f32(const float* x, float* y, idx_t C, idx_t xs_c, idx_t y
             xpad[lo + c] = x[c * xs_c]
     for i in range(taps):
         rows[i] = xpad + i
+    if SIMD == 16 and P.pw_ok and ys_c == 1:
+        # f32_finish's one pass (rowg) gives every element its formula: lines
+        # come here after the long rows (lines_long_f32) left the tier
+        f32_finish(rows, taps, xv, y, 1, vf, vd, C, P, 0)
+        return
     inside = f32_sumsq_series(rows, taps, xv, y, ys_c, vf, C, &P.sf)
     if inside != C:     # (a call per line costs ~0.5 instructions per element)
         f32_finish(rows, taps, xv, y, ys_c, vf, vd, C, P, inside)

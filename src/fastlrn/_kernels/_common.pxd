@@ -296,6 +296,14 @@ cdef extern from *:
         float kl = fastlrn_fma32(al, bh, fastlrn_fma32(ah, bl, fastlrn_fma32(ah, bh, -kh)));
         return copysignf(fastlrn_fma32(x, kh, x * fastlrn_fma32(kh, c, kl)), x);
     }
+    /* The gradient's q = s**-(beta+1) (tables of the exponent beta + 1) as
+       the power step of x = 1, then p = q s and w = (g x) q in double. */
+    static inline void fastlrn_bwd_pw1(float x, float g, double v, const fastlrn_pw* W,
+                                       double* p, double* w) {
+        double q = (double)fastlrn_pw1(1.0f, v, W);
+        *w = ((double)g * (double)x) * q;
+        *p = q * (W->k + W->a * v);
+    }
     /* Tables for the binades [2**E0, 2**(E0 + 32)); 0 where the series is
        not accurate enough (beta outside (0, 2]). */
     static inline int fastlrn_pw_init(fastlrn_pw* W, double k, double a, double beta, int E0) {
@@ -396,6 +404,32 @@ cdef extern from *:
        sum (f32_finish's order). Returns how many elements outside the tier
        have a double sum outside [vlo, vhi] (needs_fix, NaN included): the
        caller redoes the row then. */
+    /* fastlrn_bwd_pw1 of a row, AVX-512 build (the same operations lane by lane) */
+    static inline void fastlrn_bwd_pw_row(const float* x, const float* g, const double* v,
+                                          ptrdiff_t n, const fastlrn_pw* W, double* p,
+                                          double* w) {
+        fl_pwv P;
+        const __m512 one = _mm512_set1_ps(1.0f);
+        ptrdiff_t i;
+        fl_pwv_set(&P, W);
+        for (i = 0; i < n; i += 16) {
+            const __mmask16 mk = fl_lanes(i, n);
+            const __mmask8 m0 = (__mmask8)mk, m1 = (__mmask8)(mk >> 8);
+            __m512d v0 = _mm512_maskz_loadu_pd(m0, v + i), v1 = _mm512_maskz_loadu_pd(m1, v + i + 8);
+            __m512 q = fl_pw(v0, v1, one, &P);
+            __m512 xv = _mm512_maskz_loadu_ps(mk, x + i), gv = _mm512_maskz_loadu_ps(mk, g + i);
+            __m512d q0 = _mm512_cvtps_pd(_mm512_castps512_ps256(q));
+            __m512d q1 = _mm512_cvtps_pd(_mm512_extractf32x8_ps(q, 1));
+            __m512d gx0 = _mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(gv)),
+                                        _mm512_cvtps_pd(_mm512_castps512_ps256(xv)));
+            __m512d gx1 = _mm512_mul_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(gv, 1)),
+                                        _mm512_cvtps_pd(_mm512_extractf32x8_ps(xv, 1)));
+            _mm512_mask_storeu_pd(w + i, m0, _mm512_mul_pd(gx0, q0));
+            _mm512_mask_storeu_pd(w + i + 8, m1, _mm512_mul_pd(gx1, q1));
+            _mm512_mask_storeu_pd(p + i, m0, _mm512_mul_pd(q0, _mm512_add_pd(P.k, _mm512_mul_pd(P.a, v0))));
+            _mm512_mask_storeu_pd(p + i + 8, m1, _mm512_mul_pd(q1, _mm512_add_pd(P.k, _mm512_mul_pd(P.a, v1))));
+        }
+    }
     static ptrdiff_t fastlrn_rowg(const float* const* p, ptrdiff_t m, const float* x, float* y,
                                   ptrdiff_t n, float ts, float c1, float c2, float c3, float c4,
                                   float kh, float kl, float hi, const fastlrn_pw* W,
@@ -440,6 +474,12 @@ cdef extern from *:
                                   ptrdiff_t n, float ts, float c1, float c2, float c3, float c4,
                                   float kh, float kl, float hi, const fastlrn_pw* W,
                                   double vlo, double vhi) { return -1; }
+    static inline void fastlrn_bwd_pw_row(const float* x, const float* g, const double* v,
+                                          ptrdiff_t n, const fastlrn_pw* W, double* p,
+                                          double* w) {
+        ptrdiff_t i;
+        for (i = 0; i < n; i++) fastlrn_bwd_pw1(x[i], g[i], v[i], W, p + i, w + i);
+    }
     #endif
     """
     double FASTLRN_SMIN_FLOOR
@@ -467,6 +507,9 @@ cdef extern from *:
     float pw1 "fastlrn_pw1"(float x, double v, const PowF* W) noexcept nogil
     void pw_row "fastlrn_pw_row"(const float* x, float* y, const double* v, Py_ssize_t n,
                                  const PowF* W) noexcept nogil
+    void bwd_pw_row "fastlrn_bwd_pw_row"(const float* x, const float* g, const double* v,
+                                         Py_ssize_t n, const PowF* W, double* p,
+                                         double* w) noexcept nogil
     Py_ssize_t rowg "fastlrn_rowg"(const float** p, Py_ssize_t m, const float* x, float* y,
                                    Py_ssize_t n, float ts, float c1, float c2, float c3, float c4,
                                    float kh, float kl, float hi, const PowF* W, double vlo,
@@ -550,6 +593,7 @@ cdef struct Params:
     # float32 data: the power step of every element outside the float tier
     # (pw_row), for window sums in [vlo_fast, vhi_fast]; off unless pw_ok.
     int pw_ok
+    double vlo_pw, vhi_pw
     PowF pw
 
 
@@ -662,7 +706,8 @@ cdef inline void enable_pw(Params* P, double slo, double shi) noexcept nogil:
     if not (lo < hi) or not pw_init(&P.pw, P.k, P.a, P.beta, E0):
         return
     P.pw_ok = 1
-    v_range(lo, hi, P.a, P.k, &P.vlo_fast, &P.vhi_fast)
+    v_range(lo, hi, P.a, P.k, &P.vlo_pw, &P.vhi_pw)
+    P.vlo_fast, P.vhi_fast = P.vlo_pw, P.vhi_pw
 
 
 cdef inline Params make_bwd_params(double a, double beta, double k, double taps,
@@ -679,7 +724,8 @@ cdef inline Params make_bwd_params(double a, double beta, double k, double taps,
     P.beta = beta
     P.mode = pick_mode(beta)
     P.compensated = (not is_float) and taps > 4
-    P.pw_ok = 0
+    if not is_float:
+        P.pw_ok = 0     # (float32 data: the power step of beta + 1, for bwd_row)
     P.vlo_fast, P.vhi_fast = P.vlo_dbl, P.vhi_dbl
     return P
 
@@ -713,6 +759,17 @@ cdef inline int bwd_row(const floating* x, const floating* g, const double* v, P
     cdef long long inside = 0
     cdef double q, a = P.a, k = P.k, lo = P.vlo_poly, hi = P.vhi_poly
     cdef Series S = P.ser
+    if floating is float:
+        if P.pw_ok:
+            # q by the float32 power step (its error, about 2**-23 of q, is far
+            # inside the gradient's bound), the double formula outside its range
+            bwd_pw_row(x, g, v, n, &P.pw, p, w)
+            for j in range(n):
+                if not (v[j] >= P.vlo_pw and v[j] <= P.vhi_pw):
+                    q = bwd_q(v[j], P)
+                    w[j] = (<double>g[j] * <double>x[j]) * q
+                    p[j] = q * (k + a * v[j])
+            return outside(v, n, P.vlo_dbl, P.vhi_dbl)
     if P.poly_ok:
         for j in range(n):
             inside += (v[j] >= lo) & (v[j] <= hi)
@@ -1041,10 +1098,7 @@ cdef inline void f32_finish(const float** xr, Py_ssize_t m, const float* x, floa
                 t = xr[i][j]
                 vd[j] = vd[j] + t * t
         bad = finalize_row(x, y, ys, vd, n, P)
-        for j in range(n):
-            if vf[j] >= lo and vf[j] <= hi:
-                vd[j] = vf[j]
-                y[j * ys] = f32_series(x[j], vf[j], &F)
+        f32_series_select(x, y, ys, vf, vd, n, &F)
     if bad:
         for j in range(n):
             if needs_fix(vd[j], P):
@@ -1052,6 +1106,31 @@ cdef inline void f32_finish(const float** xr, Py_ssize_t m, const float* x, floa
                     y[j * ys] = <float>safe_finish(x[j], rows_sumsq_ld(xr, m, j), P)
                 else:
                     y[j * ys] = <float>double_value(x[j], vd[j], P)
+
+
+cdef inline void f32_series_select(const float* x, float* y, Py_ssize_t ys, const float* vf,
+                                   double* vd, Py_ssize_t n, const SeriesF* F) noexcept nogil:
+    """y[j*ys] = f32_series(x[j], vf[j]) (and vd[j] = vf[j] unless vd is NULL) where
+    vf[j] is in the float tier (the tier's range holds 0, so vf <= hi is the test),
+    the rest kept; without a branch where y is contiguous (a branch per element
+    mispredicts on mixed rows)."""
+    cdef Py_ssize_t j
+    cdef float hi = F.hi
+    cdef float sv
+    cdef SeriesF S = F[0]
+    if ys == 1:
+        for j in range(n):
+            sv = f32_series(x[j], vf[j], &S)
+            y[j] = sv if vf[j] <= hi else y[j]
+        if vd != NULL:
+            for j in range(n):
+                vd[j] = vf[j] if vf[j] <= hi else vd[j]
+    else:
+        for j in range(n):
+            if vf[j] <= hi:
+                if vd != NULL:
+                    vd[j] = vf[j]
+                y[j * ys] = f32_series(x[j], vf[j], &S)
 
 
 cdef inline long double rows_sumsq_ld(const float** xr, Py_ssize_t m, Py_ssize_t j) noexcept nogil:

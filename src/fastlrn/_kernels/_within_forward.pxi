@@ -121,10 +121,8 @@ cdef void within_plane_f32(const float* x, float* y, const Plane* G, const Param
         return
     within_plane(x, y, G, P, xp, A, tmp, pad, NULL, first, last, True)
     for r in range(r0, r1):
-        yrow = y + row_offset(G, r, G.ys)
-        for j in range(j0, j1):
-            if S[r * L + j] <= hi:
-                yrow[j * ys_l] = f32_series(xp[r * L + j], S[r * L + j], &P.sf)
+        f32_series_select(xp + r * L + j0, y + row_offset(G, r, G.ys) + j0 * ys_l, ys_l,
+                          S + r * L + j0, NULL, j1 - j0, &P.sf)
 
 
 cdef inline void f32_sq_run_sum(const float* x, idx_t m, float* out, idx_t n) noexcept nogil:
