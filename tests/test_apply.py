@@ -447,6 +447,8 @@ def test_file_larger_than_budget_in_bounded_memory(tmp_path, params):
     x = np.load(src)
     kw = dict(channel_axis=0) if params else {}
     assert np.array_equal(np.load(out), fastlrn.lrn(x, **kw))
+    src.unlink()   # pytest keeps the last runs' tmp_path: not 400 MB of them
+    out.unlink()
 
 
 # ---------------------------------------------------------------- interrupts
