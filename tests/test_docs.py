@@ -1,7 +1,7 @@
 """The documentation's examples run, and every public function has some.
 
 - Every docstring example of the public modules (``fastlrn``'s core,
-  ``fastlrn.reference``, the six ``fastlrn.compat`` modules, and
+  ``fastlrn.reference``, the six ``fastlrn.compat`` modules, ``fastlrn.io``,
   ``fastlrn.torch`` / ``fastlrn.dask`` where PyTorch / Dask import) runs as
   a doctest, one test per docstring.
 - Every public function and class has a numpydoc ``Examples`` section with
@@ -39,6 +39,7 @@ CORE_MODULES = [
     "fastlrn.compat.caffe",
     "fastlrn.compat.onednn",
     "fastlrn.compat.mxnet",
+    "fastlrn.io",            # apply, Summary (python -m fastlrn apply)
 ]
 # Integration module -> the framework it needs.
 OPTIONAL_MODULES = {"fastlrn.torch": "torch", "fastlrn.dask": "dask"}
@@ -48,6 +49,7 @@ OPTIONAL_MODULES = {"fastlrn.torch": "torch", "fastlrn.dask": "dask"}
 PUBLIC = {
     "fastlrn": ["lrn", "lrn_backward", "config", "show_config"],
     "fastlrn.reference": ["window", "lrn", "lrn_backward", "lrn_exact"],
+    "fastlrn.io": ["apply", "Summary"],
 }
 COMPAT = ["tensorflow", "torch", "onnx", "caffe", "onednn", "mxnet"]
 

@@ -1,4 +1,4 @@
-"""``python -m fastlrn info | bench``."""
+"""``python -m fastlrn info | bench | apply``."""
 
 import argparse
 import sys
@@ -26,7 +26,18 @@ def main(argv=None):
     )
     runner.add_arguments(bench)
 
+    from fastlrn import _apply_cli
+
+    apply = sub.add_parser(
+        "apply", help="normalise .npy/.npz files or zarr stores on disk, chunk by chunk",
+        description=_apply_cli.DESCRIPTION, epilog=_apply_cli.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _apply_cli.add_arguments(apply)
+
     args = parser.parse_args(argv)
+    if args.command == "apply":
+        return _apply_cli.run(args, apply)
     if args.command == "info":
         from fastlrn._config import show_config
 

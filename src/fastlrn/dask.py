@@ -82,6 +82,11 @@ def _forward_block(x, *, params, num_threads):
     return _api.lrn(x, **params, num_threads=_block_threads(num_threads))
 
 
+def _window_block(x, *, w, num_threads):
+    return _api._forward(x, w.lo, w.hi, w.a, w.beta, w.k, w.region, w.channel_axis, None,
+                         _block_threads(num_threads))
+
+
 def _backward_block(x, dy, *, params, num_threads):
     return _api.lrn_backward(x, dy, **params, num_threads=_block_threads(num_threads))
 
@@ -175,6 +180,20 @@ def lrn(x, size=5, alpha=1e-4, beta=0.75, k=2.0, *, region="across", channel_axi
     x, dtype, w, params = _prepare(x, size, alpha, beta, k, region, channel_axis,
                                    average, num_threads)
     func = partial(_forward_block, params=params, num_threads=num_threads)
+    return _apply(func, [x], _depth(x, w, w.lo, w.hi), dtype)
+
+
+def _forward_window(x, w, num_threads=None):
+    """:func:`lrn` with a resolved window (a ``fastlrn._validation.Window``).
+
+    For ``fastlrn.io``, whose ``convention=`` windows (from fastlrn.compat)
+    include placements no ``size`` gives (ONNX's even sizes). The caller has
+    checked ``w`` against ``x``'s rank.
+    """
+    x = _as_dask(x, "x")
+    dtype = V.compute_dtype(x.dtype)
+    resolve_num_threads(num_threads)
+    func = partial(_window_block, w=w, num_threads=num_threads)
     return _apply(func, [x], _depth(x, w, w.lo, w.hi), dtype)
 
 
