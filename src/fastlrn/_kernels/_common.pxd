@@ -1346,7 +1346,6 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
     double path), never on its neighbours, so results do not depend on how
     rows are formed (layout of x and out, tiling, threads).
     """
-    cdef Py_ssize_t inside
     cdef Series S
     if P.mode == MODE_IDENTITY:
         copy_row(x, y, ys, n)
@@ -1355,14 +1354,18 @@ cdef inline int finalize_row(const floating* x, floating* y, Py_ssize_t ys,
         if P.pw_ok:
             return general_row(x, y, ys, v, n, P)     # the power step alone: no tiers
     if P.poly_ok:
-        # A vector pass with the formula most of the row needs, then each
-        # element whose own formula differs is rewritten (canonical).
+        # The low tier alone if the whole row is in it; else the high tier
+        # for the row, the general formula where v is outside it, the low
+        # tier where v is inside that: vector passes that select per
+        # element (a branch per element mispredicts on mixed rows).
         S = P.ser
+        if P.poly1_ok and series_row(x, y, ys, v, n, P, &S, True) == n:
+            return 0
+        if series_row(x, y, ys, v, n, P, &S, False) != n:
+            general_select(x, y, ys, v, n, P)
         if P.poly1_ok:
-            inside = series_row(x, y, ys, v, n, P, &S, True)
-            return finish_after_low(x, y, ys, v, n, P, inside)
-        inside = series_row(x, y, ys, v, n, P, &S, False)
-        return finish_after_high(x, y, ys, v, n, P, inside)
+            low_select(x, y, ys, v, v, NULL, n, P)
+        return outside(v, n, P.vlo_fast, P.vhi_fast)
     return general_row(x, y, ys, v, n, P)
 
 
@@ -1390,57 +1393,64 @@ cdef inline int finish_after_plain(const floating* x, floating* y, Py_ssize_t ys
     (and v[j] = vp[j], for the caller's needs_fix check). Nonzero if some
     element needs_fix.
     """
-    cdef Py_ssize_t j
     cdef int bad = finalize_row(x, y, ys, v, n, P)
-    cdef Series S = P.ser
-    for j in range(n):
-        if vp[j] >= P.vlo_p1 and vp[j] <= P.vhi_p1:
-            v[j] = vp[j]
-            y[j * ys] = <floating>series_low(x, x[j], vp[j], &S)
+    low_select(x, y, ys, vp, vp, v, n, P)
     return bad
 
 
-cdef inline int finish_after_low(const floating* x, floating* y, Py_ssize_t ys,
-                                 const double* v, Py_ssize_t n, const Params* P,
-                                 Py_ssize_t inside) noexcept nogil:
-    """finalize_row's work after a low-tier series pass over the row found `inside` in range."""
+cdef inline void low_select(const floating* x, floating* y, Py_ssize_t ys, const double* vt,
+                            const double* vs, double* vout, Py_ssize_t n,
+                            const Params* P) noexcept nogil:
+    """Where vt[j] is in the low tier: y[j*ys] = series_low from vs[j] (and vout[j] =
+    vs[j] unless vout is NULL); the rest kept. Without a branch for contiguous y."""
     cdef Py_ssize_t j
-    cdef int bad = 0
+    cdef double lo = P.vlo_p1, hi = P.vhi_p1
+    cdef floating t
     cdef Series S = P.ser
-    if inside == n:
-        return 0
-    if 2 * inside >= n:
+    if ys == 1:
         for j in range(n):
-            if not (v[j] >= P.vlo_p1 and v[j] <= P.vhi_p1):
-                bad |= canonical(x, y, ys, j, v[j], P, &S)
-        return bad
-    inside = series_row(x, y, ys, v, n, P, &S, False)
-    return finish_after_high(x, y, ys, v, n, P, inside)
+            t = <floating>series_low(x, x[j], vs[j], &S)
+            y[j] = t if (vt[j] >= lo) & (vt[j] <= hi) else y[j]
+        if vout != NULL:
+            for j in range(n):
+                vout[j] = vs[j] if (vt[j] >= lo) & (vt[j] <= hi) else vout[j]
+    else:
+        for j in range(n):
+            if vt[j] >= lo and vt[j] <= hi:
+                if vout != NULL:
+                    vout[j] = vs[j]
+                y[j * ys] = <floating>series_low(x, x[j], vs[j], &S)
 
 
-cdef inline int finish_after_high(const floating* x, floating* y, Py_ssize_t ys,
-                                  const double* v, Py_ssize_t n, const Params* P,
-                                  Py_ssize_t inside) noexcept nogil:
-    """finalize_row's work after a high-tier series pass over the row found `inside` in range.
-
-    Most of the row in range: rewrite the elements whose own formula is
-    another (low tier, general). Otherwise: the general formula for the row,
-    then the series for the elements in range.
-    """
+cdef inline void general_select(const floating* x, floating* y, Py_ssize_t ys,
+                                const double* v, Py_ssize_t n, const Params* P) noexcept nogil:
+    """y[j*ys] = the general formula (general_row's) where v[j] is outside the high
+    tier's range, the rest kept; without a branch for contiguous y (float32 data
+    with the power step never come here: finalize_row takes it alone)."""
     cdef Py_ssize_t j
-    cdef int bad = 0
-    cdef Series S = P.ser
-    if 2 * inside >= n:
+    cdef double a = P.a, k = P.k, nb = -P.beta, lo = P.vlo_poly, hi = P.vhi_poly
+    cdef floating t
+    if ys != 1:
         for j in range(n):
-            if (not (v[j] >= P.vlo_poly and v[j] <= P.vhi_poly)
-                    or (P.poly1_ok and v[j] >= P.vlo_p1 and v[j] <= P.vhi_p1)):
-                bad |= canonical(x, y, ys, j, v[j], P, &S)
-        return bad
-    bad = general_row(x, y, ys, v, n, P)
-    for j in range(n):
-        if v[j] >= P.vlo_poly and v[j] <= P.vhi_poly:
-            canonical(x, y, ys, j, v[j], P, &S)
-    return bad
+            if not (v[j] >= lo and v[j] <= hi):
+                y[j * ys] = <floating>general_value(x, x[j], v[j], P)
+        return
+    if P.mode == MODE_RSQRT:
+        for j in range(n):
+            t = <floating>f64_half(x[j], k + a * v[j])
+            y[j] = y[j] if (v[j] >= lo) & (v[j] <= hi) else t
+    elif P.mode == MODE_RSQRT_QUARTER:
+        for j in range(n):
+            t = <floating>f64_quarter(x[j], k + a * v[j])
+            y[j] = y[j] if (v[j] >= lo) & (v[j] <= hi) else t
+    elif P.mode == MODE_RECIP:
+        for j in range(n):
+            t = <floating>f64_one(x[j], k + a * v[j])
+            y[j] = y[j] if (v[j] >= lo) & (v[j] <= hi) else t
+    else:
+        for j in range(n):
+            if not (v[j] >= lo and v[j] <= hi):
+                y[j] = <floating>f64_pow(x[j], k + a * v[j], nb)
 
 
 # ---- per-element formulas: the row loops and the scalar fall-backs share
