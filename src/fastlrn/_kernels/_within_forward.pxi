@@ -326,11 +326,123 @@ cdef extern from *:
                 for (r = 0; r < 4; r++)
                     for (v = 0; v < FASTLRN_W5_VECS; v++)
                         h[r][v] = h[r + 1][v];
+                /* a window outside the tier: the caller redoes the strip,
+                   so stop here (data beyond the tier cost two passes else) */
+                if (FL_RMAXU(vmax) > hib)
+                    return 0;
             }
         }
         return FL_RMAXU(vmax) <= hib;
     }
+    /* fastlrn_w5_strip for strips with elements outside the float tier,
+       AVX-512 build: each element by the formula its own window selects.
+       The float tier's series where the float sum (w5_strip's) is <= hi,
+       else the power step (fastlrn_pw1) of the double box sum, formed as
+       box_sum forms it for float32 data: last-axis sums ((((q[j-2] +
+       q[j-1]) + q[j]) + q[j+1]) + q[j+2]) of the double squares, zeros
+       beyond the row, then the five rows' sums in order, zero rows outside
+       the strip (exact zeros, as clipping). Bands of 32 columns. Returns how
+       many elements outside the tier need_fix (the caller then redoes the
+       strip by within_plane_f32). */
+    #define FASTLRN_W5G_VECS 1
+    static inline void fastlrn_w5g_rowsums(const float* xr, const fl_m* ml, fl_v* hf,
+                                           __m512d* hd) {
+        fl_v q[FASTLRN_W5G_VECS + 1], a, s;
+        __m512d d[2 * FASTLRN_W5G_VECS + 1], t;
+        int v, u;
+        for (v = 0; v <= FASTLRN_W5G_VECS; v++) {
+            a = FL_LOADZ(ml[v], xr + FASTLRN_SIMD * v);
+            q[v] = FL_MUL(a, a);
+            d[2 * v] = fastlrn_sq_lo(a);
+            if (v < FASTLRN_W5G_VECS)
+                d[2 * v + 1] = fastlrn_sq_hi(a);
+        }
+        for (v = 0; v < FASTLRN_W5G_VECS; v++) {
+            s = FL_ADD(q[v], FL_SHIFT(q[v + 1], q[v], 1));
+            s = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 2));
+            s = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 3));
+            hf[v] = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 4));
+        }
+        #define FASTLRN_SHIFTD(b, a, k) _mm512_castsi512_pd(_mm512_alignr_epi64( \
+            _mm512_castpd_si512(b), _mm512_castpd_si512(a), k))
+        for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++) {
+            t = _mm512_add_pd(d[u], FASTLRN_SHIFTD(d[u + 1], d[u], 1));
+            t = _mm512_add_pd(t, FASTLRN_SHIFTD(d[u + 1], d[u], 2));
+            t = _mm512_add_pd(t, FASTLRN_SHIFTD(d[u + 1], d[u], 3));
+            hd[u] = _mm512_add_pd(t, FASTLRN_SHIFTD(d[u + 1], d[u], 4));
+        }
+        #undef FASTLRN_SHIFTD
+    }
+    static ptrdiff_t fastlrn_w5g_strip(const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0,
+                                       ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
+                                       float ts, float c1, float c2, float c3, float c4,
+                                       float kh, float kl, float hi, const fastlrn_pw* W,
+                                       double vlo, double vhi) {
+        const int BW = FASTLRN_SIMD * FASTLRN_W5G_VECS;
+        fl_sf K;
+        fl_pwv P;
+        const fl_v zero = FL_ZERO(), fhi = FL_SET1(hi);
+        const __m512d zd = _mm512_setzero_pd(), dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
+        fl_v hf[5][FASTLRN_W5G_VECS], sum, xv, out;
+        __m512d hd[5][2 * FASTLRN_W5G_VECS], s0, s1;
+        fl_m ml[FASTLRN_W5G_VECS + 1], mv[FASTLRN_W5G_VECS], tier;
+        ptrdiff_t reach, j0, i, row, bad = 0;
+        int r, v, u;
+        fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
+        fl_pwv_set(&P, W);
+        for (j0 = 0; j0 < n; j0 += BW) {
+            reach = n < j0 + BW + 2 ? n : j0 + BW + 2;
+            for (v = 0; v <= FASTLRN_W5G_VECS; v++)
+                ml[v] = fl_lanes(j0 - 2 + FASTLRN_SIMD * v, reach);
+            for (v = 0; v < FASTLRN_W5G_VECS; v++)
+                mv[v] = fl_lanes(j0 + FASTLRN_SIMD * v, n);
+            for (r = 0; r < 4; r++) {
+                row = first - 2 + r;
+                for (v = 0; v < FASTLRN_W5G_VECS; v++)
+                    hf[r][v] = zero;
+                for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++)
+                    hd[r][u] = zd;
+                if (row >= 0 && row < H)
+                    fastlrn_w5g_rowsums(x + row * xs0 + j0 - 2, ml, hf[r], hd[r]);
+            }
+            for (i = first; i < last; i++) {
+                for (v = 0; v < FASTLRN_W5G_VECS; v++)
+                    hf[4][v] = zero;
+                for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++)
+                    hd[4][u] = zd;
+                if (i + 2 < H)
+                    fastlrn_w5g_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, hf[4], hd[4]);
+                for (v = 0; v < FASTLRN_W5G_VECS; v++) {
+                    sum = FL_ADD(FL_ADD(FL_ADD(FL_ADD(hf[0][v], hf[1][v]), hf[2][v]), hf[3][v]),
+                                 hf[4][v]);
+                    s0 = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_add_pd(
+                        hd[0][2 * v], hd[1][2 * v]), hd[2][2 * v]), hd[3][2 * v]), hd[4][2 * v]);
+                    s1 = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_add_pd(
+                        hd[0][2 * v + 1], hd[1][2 * v + 1]), hd[2][2 * v + 1]), hd[3][2 * v + 1]),
+                        hd[4][2 * v + 1]);
+                    xv = FL_LOADZ(mv[v], x + i * xs0 + j0 + FASTLRN_SIMD * v);
+                    tier = _mm512_cmp_ps_mask(sum, fhi, _CMP_LE_OQ);
+                    out = _mm512_mask_blend_ps(tier, fl_pw(s0, s1, xv, &P), fl_series(sum, xv, &K));
+                    bad += __builtin_popcount((unsigned)(fastlrn_outside2(s0, s1, dlo, dhi)
+                                                         & mv[v] & ~tier));
+                    FL_STOREM(y + i * ys0 + j0 + FASTLRN_SIMD * v, mv[v], out);
+                }
+                for (r = 0; r < 4; r++) {
+                    for (v = 0; v < FASTLRN_W5G_VECS; v++)
+                        hf[r][v] = hf[r + 1][v];
+                    for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++)
+                        hd[r][u] = hd[r + 1][u];
+                }
+            }
+        }
+        return bad;
+    }
     #else
+    static ptrdiff_t fastlrn_w5g_strip(const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0,
+                                       ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
+                                       float ts, float c1, float c2, float c3, float c4,
+                                       float kh, float kl, float hi, const fastlrn_pw* W,
+                                       double vlo, double vhi) { return -1; }
     static int fastlrn_w5_strip(const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0,
                                 ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
                                 float ts, float c1, float c2, float c3, float c4,
@@ -341,6 +453,12 @@ cdef extern from *:
                                      Py_ssize_t H, Py_ssize_t n, Py_ssize_t first,
                                      Py_ssize_t last, float ts, float c1, float c2, float c3,
                                      float c4, float kh, float kl, uint32_t hib) noexcept nogil
+    Py_ssize_t w5g_strip "fastlrn_w5g_strip"(const float* x, Py_ssize_t xs0, float* y,
+                                             Py_ssize_t ys0, Py_ssize_t H, Py_ssize_t n,
+                                             Py_ssize_t first, Py_ssize_t last, float ts,
+                                             float c1, float c2, float c3, float c4, float kh,
+                                             float kl, float hi, const PowF* W, double vlo,
+                                             double vhi) noexcept nogil
 
 
 cdef bint within2d_f32(const float* x, float* y, const Plane* G, const Params* P,
@@ -377,8 +495,13 @@ cdef bint within2d_f32(const float* x, float* y, const Plane* G, const Params* P
     if SIMD == 16 and lo0 == 2 and hi0 == 2 and lo1 == 2 and hi1 == 2:
         # (AVX2 builds: no faster than the blocks of rows on W4's shape,
         # 1.05x their time; bands of 32 or 16 columns 1.46x; not compiled)
-        return w5_strip(x, xs0, y, ys0, H, L, first, last, F.ts, F.c1, F.c2, F.c3, F.c4,
-                        F.kh, F.kl, F.hib)
+        if w5_strip(x, xs0, y, ys0, H, L, first, last, F.ts, F.c1, F.c2, F.c3, F.c4,
+                    F.kh, F.kl, F.hib):
+            return True
+        # some window left the tier: each element by its own formula, one pass
+        return P.pw_ok and w5g_strip(x, xs0, y, ys0, H, L, first, last, F.ts, F.c1, F.c2,
+                                     F.c3, F.c4, F.kh, F.kl, F.hi, &P.pw, P.vlo_fast,
+                                     P.vhi_fast) == 0
     memset(h, 0, lo0 * L * sizeof(float))
     memset(hz + H * L, 0, hi0 * L * sizeof(float))
     if xs0 != L or ys0 != L:
