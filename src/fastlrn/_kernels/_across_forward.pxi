@@ -47,6 +47,9 @@ cdef void across_planar_tile(const floating* x, floating* y, idx_t C, idx_t w, i
                     yq[i] = y + (c + i) * ys_c
                 f64_sumsq_series5x4(xrows, xq, yq, w, P, insq)
                 for i in range(4):
+                    if insq[i] != w and P.poly_ok and f64_general_row5(
+                            xrows + i, xq[i], yq[i], w, P) == 0:
+                        continue
                     if insq[i] != w:
                         for first in range(c + i - lo, c + i + hi + 1):
                             square_row(x + first * xs_c, w, sq + (first % R) * T)
@@ -148,6 +151,89 @@ cdef inline void f64_sumsq_series5x4(const double** p, const double** xs, double
         y2[j] = series6(x2[j], v2, &S)
         y3[j] = series6(x3[j], v3, &S)
     ins[0], ins[1], ins[2], ins[3] = c0, c1, c2, c3
+
+
+cdef inline double f64_comp5(double s0, double s1, double s2, double s3,
+                              double s4) noexcept nogil:
+    """rows_window_sum's compensated sum of five squares: the TwoSum chain of add_d,
+    its errors added in order, then to the sum (finish_d)."""
+    cdef double o = s0, c = 0.0, t, bb
+    t = o + s1
+    bb = t - o
+    c = c + ((o - (t - bb)) + (s1 - bb))
+    o = t
+    t = o + s2
+    bb = t - o
+    c = c + ((o - (t - bb)) + (s2 - bb))
+    o = t
+    t = o + s3
+    bb = t - o
+    c = c + ((o - (t - bb)) + (s3 - bb))
+    o = t
+    t = o + s4
+    bb = t - o
+    c = c + ((o - (t - bb)) + (s4 - bb))
+    return t + c
+
+
+cdef inline double f64_row5_pick(double xv, double vp, double v, double g,
+                                 const Series* S, double l1, double h1, double lh,
+                                 double hh) noexcept nogil:
+    """f64_general_row5's formula for one element, g its general value."""
+    cdef double yv = series12(xv, v, S) if (v >= lh) & (v <= hh) else g
+    yv = series6(xv, v, S) if (v >= l1) & (v <= h1) else yv
+    return series6(xv, vp, S) if (vp >= l1) & (vp <= h1) else yv
+
+
+cdef inline idx_t f64_general_row5(const double** p, const double* x, double* y, idx_t n,
+                                   const Params* P) noexcept nogil:
+    """A float64 row with a five-row window (rows p[0..4]) that left the low tier, in one
+    pass: each element by the formula planar_row's passes give it (the low tier from
+    the plain sum vp, else from the compensated sum v; the high tier; the general
+    formula), selected per element without a branch (one loop per mode, so that
+    each vectorises). Returns how many elements need planar_row's fix (v outside
+    [vlo_fast, vhi_fast], vp outside the low tier): the caller then does the row by
+    planar_row.
+    """
+    cdef idx_t j
+    cdef long long bad = 0
+    cdef double vp, v
+    cdef double a = P.a, k = P.k, nb = -P.beta
+    cdef double l1 = P.vlo_p1, h1 = P.vhi_p1, lh = P.vlo_poly, hh = P.vhi_poly
+    cdef double lf = P.vlo_fast, hf = P.vhi_fast
+    cdef Series S = P.ser
+    cdef const double* p0 = p[0]
+    cdef const double* p1 = p[1]
+    cdef const double* p2 = p[2]
+    cdef const double* p3 = p[3]
+    cdef const double* p4 = p[4]
+    if P.mode == MODE_RSQRT_QUARTER:
+        for j in range(n):
+            vp = (((p0[j] * p0[j] + p1[j] * p1[j]) + p2[j] * p2[j]) + p3[j] * p3[j]) + p4[j] * p4[j]
+            v = f64_comp5(p0[j] * p0[j], p1[j] * p1[j], p2[j] * p2[j], p3[j] * p3[j], p4[j] * p4[j])
+            y[j] = f64_row5_pick(x[j], vp, v, f64_quarter(x[j], k + a * v), &S, l1, h1, lh, hh)
+            bad += (not ((vp >= l1) & (vp <= h1))) & ((not (v >= lf)) | (not (v <= hf)))
+    elif P.mode == MODE_RSQRT:
+        for j in range(n):
+            vp = (((p0[j] * p0[j] + p1[j] * p1[j]) + p2[j] * p2[j]) + p3[j] * p3[j]) + p4[j] * p4[j]
+            v = f64_comp5(p0[j] * p0[j], p1[j] * p1[j], p2[j] * p2[j], p3[j] * p3[j], p4[j] * p4[j])
+            y[j] = f64_row5_pick(x[j], vp, v, f64_half(x[j], k + a * v), &S, l1, h1, lh, hh)
+            bad += (not ((vp >= l1) & (vp <= h1))) & ((not (v >= lf)) | (not (v <= hf)))
+    elif P.mode == MODE_RECIP:
+        for j in range(n):
+            vp = (((p0[j] * p0[j] + p1[j] * p1[j]) + p2[j] * p2[j]) + p3[j] * p3[j]) + p4[j] * p4[j]
+            v = f64_comp5(p0[j] * p0[j], p1[j] * p1[j], p2[j] * p2[j], p3[j] * p3[j], p4[j] * p4[j])
+            y[j] = f64_row5_pick(x[j], vp, v, f64_one(x[j], k + a * v), &S, l1, h1, lh, hh)
+            bad += (not ((vp >= l1) & (vp <= h1))) & ((not (v >= lf)) | (not (v <= hf)))
+    else:
+        for j in range(n):
+            vp = (((p0[j] * p0[j] + p1[j] * p1[j]) + p2[j] * p2[j]) + p3[j] * p3[j]) + p4[j] * p4[j]
+            v = f64_comp5(p0[j] * p0[j], p1[j] * p1[j], p2[j] * p2[j], p3[j] * p3[j], p4[j] * p4[j])
+            y[j] = f64_row5_pick(x[j], vp, v, 0.0, &S, l1, h1, lh, hh)
+            if not (v >= lh and v <= hh):
+                y[j] = f64_pow(x[j], k + a * v, nb)      # (pow: no vector form)
+            bad += (not ((vp >= l1) & (vp <= h1))) & ((not (v >= lf)) | (not (v <= hf)))
+    return <idx_t>bad
 
 
 cdef extern from *:
