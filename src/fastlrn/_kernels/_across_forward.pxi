@@ -392,25 +392,32 @@ cdef extern from *:
         }
         return bad;
     }
-    /* fastlrn_lines5 for lines with elements outside the float tier,
-       AVX-512 build: each element by its own formula as fastlrn_q5x4g does
-       (the double sum of the same five shifted vectors, in f32_finish's
-       order). Returns the count of elements that needs_fix (the caller
+    /* Lines of C channels (C a multiple of 16, windows [c - lo, c + hi]
+       within 16 channels) with elements outside the float tier, AVX-512
+       build: each element by its own formula, one pass, as fastlrn_q5x4g
+       does. The window's values come from the vector and its neighbours by
+       lane permutes (zeros beyond the line's ends: across_line_f32's padded
+       line); the float sum in f32_rows_sumsq's order, the double sum in
+       f32_finish's. Returns the count of elements that needs_fix (the caller
        then does these lines by across_line_f32). */
-    static ptrdiff_t fastlrn_lines5g(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
-                                     float ts, float c1, float c2, float c3, float c4, float kh,
-                                     float kl, float hi, const fastlrn_pw* W, double vlo,
-                                     double vhi) {
+    static ptrdiff_t fastlrn_linesg(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
+                                    ptrdiff_t lo, ptrdiff_t hi, float ts, float c1, float c2,
+                                    float c3, float c4, float kh, float kl, float fhi_,
+                                    const fastlrn_pw* W, double vlo, double vhi) {
         fl_sf K;
         fl_pwv P;
-        const fl_v zero = FL_ZERO(), fhi = FL_SET1(hi);
+        const fl_v zero = FL_ZERO(), fhi = FL_SET1(fhi_);
         const __m512d dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
-        __m512 prev, cur, next, v, out, a0, a1, a3, a4;
+        const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        __m512i idx[16];
+        __m512 prev, cur, next, a, v, out;
         __m512d d0, d1;
         __mmask16 tier;
-        ptrdiff_t q, j, bad = 0;
+        ptrdiff_t q, j, t, m = lo + hi + 1, bad = 0;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         fl_pwv_set(&P, W);
+        for (t = 0; t < m; t++)      /* tap t: channel c + t - lo */
+            idx[t] = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(t - lo + (t < lo ? 16 : 0))));
         for (q = 0; q < npos; q++) {
             const float* xl = x + q * C;
             float* yl = y + q * C;
@@ -418,19 +425,21 @@ cdef extern from *:
             cur = FL_LOAD(xl);
             for (j = 0; j < C; j += 16) {
                 next = j + 16 < C ? FL_LOAD(xl + j + 16) : zero;
-                a0 = FL_SHIFT(cur, prev, 14);
-                a1 = FL_SHIFT(cur, prev, 15);
-                a3 = FL_SHIFT(next, cur, 1);
-                a4 = FL_SHIFT(next, cur, 2);
-                v = fl_sumsq5(a0, a1, cur, a3, a4);
+                for (t = 0; t < m; t++) {
+                    a = t < lo ? _mm512_permutex2var_ps(prev, idx[t], cur)
+                        : t == lo ? cur : _mm512_permutex2var_ps(cur, idx[t], next);
+                    if (t == 0) {
+                        v = FL_MUL(a, a);
+                        d0 = fastlrn_sq_lo(a);
+                        d1 = fastlrn_sq_hi(a);
+                    } else {
+                        v = FL_FMA(a, a, v);
+                        d0 = _mm512_add_pd(d0, fastlrn_sq_lo(a));
+                        d1 = _mm512_add_pd(d1, fastlrn_sq_hi(a));
+                    }
+                }
                 tier = _mm512_cmp_ps_mask(v, fhi, _CMP_LE_OQ);
-                d0 = fastlrn_sum5d(fastlrn_sq_lo(a0), fastlrn_sq_lo(a1), fastlrn_sq_lo(cur),
-                                   fastlrn_sq_lo(a3), fastlrn_sq_lo(a4));
-                d1 = fastlrn_sum5d(fastlrn_sq_hi(a0), fastlrn_sq_hi(a1), fastlrn_sq_hi(cur),
-                                   fastlrn_sq_hi(a3), fastlrn_sq_hi(a4));
-                out = fl_pw(d0, d1, cur, &P);
-                /* always: a branch on mixed rows mispredicts */
-                out = _mm512_mask_blend_ps(tier, out, fl_series(v, cur, &K));
+                out = _mm512_mask_blend_ps(tier, fl_pw(d0, d1, cur, &P), fl_series(v, cur, &K));
                 bad += __builtin_popcount((unsigned)(fastlrn_outside2(d0, d1, dlo, dhi) & ~tier));
                 FL_STORE(yl + j, out);
                 prev = cur;
@@ -440,10 +449,10 @@ cdef extern from *:
         return bad;
     }
     #else
-    static ptrdiff_t fastlrn_lines5g(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
-                                     float ts, float c1, float c2, float c3, float c4, float kh,
-                                     float kl, float hi, const fastlrn_pw* W, double vlo,
-                                     double vhi) { return -1; }
+    static ptrdiff_t fastlrn_linesg(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
+                                    ptrdiff_t lo, ptrdiff_t hi, float ts, float c1, float c2,
+                                    float c3, float c4, float kh, float kl, float fhi_,
+                                    const fastlrn_pw* W, double vlo, double vhi) { return -1; }
     static ptrdiff_t fastlrn_q5x4g(const float* const* p, float* const* ys, ptrdiff_t n,
                                    float ts, float c1, float c2, float c3, float c4, float kh,
                                    float kl, float hi, const fastlrn_pw* W, double vlo,
@@ -464,10 +473,11 @@ cdef extern from *:
     bint lines5 "fastlrn_lines5"(const float* x, float* y, Py_ssize_t npos, Py_ssize_t C,
                                  float ts, float c1, float c2, float c3, float c4, float kh,
                                  float kl, uint32_t hib) noexcept nogil
-    Py_ssize_t lines5g "fastlrn_lines5g"(const float* x, float* y, Py_ssize_t npos, Py_ssize_t C,
-                                         float ts, float c1, float c2, float c3, float c4,
-                                         float kh, float kl, float hi, const PowF* W, double vlo,
-                                         double vhi) noexcept nogil
+    Py_ssize_t linesg "fastlrn_linesg"(const float* x, float* y, Py_ssize_t npos, Py_ssize_t C,
+                                       Py_ssize_t lo, Py_ssize_t hi, float ts, float c1,
+                                       float c2, float c3, float c4, float kh, float kl,
+                                       float fhi, const PowF* W, double vlo,
+                                       double vhi) noexcept nogil
     Py_ssize_t q5x4g "fastlrn_q5x4g"(const float** p, float** ys, Py_ssize_t n, float ts,
                                      float c1, float c2, float c3, float c4, float kh, float kl,
                                      float hi, const PowF* W, double vlo, double vhi) noexcept nogil
@@ -708,14 +718,15 @@ cdef inline bint lines5_takes(idx_t C, idx_t lo, idx_t hi) noexcept nogil:
     return SIMD != 0 and lo == 2 and hi == 2 and C % SIMD == 0
 
 
-cdef inline bint lines5_general(const float* x, float* y, idx_t npos, idx_t C, idx_t lo,
-                               idx_t hi, const Params* P) noexcept nogil:
-    """After fastlrn_lines5 found a window outside the float tier: the lines again, each
-    element by its own formula (fastlrn_lines5g, AVX-512); False where that is not
-    compiled or some element needs_fix (the caller does the lines one by one)."""
-    return (SIMD == 16 and P.pw_ok and lines5_takes(C, lo, hi)
-            and lines5g(x, y, npos, C, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4, P.sf.kh,
-                        P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast) == 0)
+cdef inline bint lines_general(const float* x, float* y, idx_t npos, idx_t C, idx_t lo,
+                              idx_t hi, const Params* P) noexcept nogil:
+    """After the float tier's lines found a window outside it: the lines again, each
+    element by its own formula (fastlrn_linesg, AVX-512, C a multiple of 16); False
+    where that is not compiled or some element needs_fix (the caller does the lines
+    one by one)."""
+    return (SIMD == 16 and P.pw_ok and C % 16 == 0 and lo < 16 and hi < 16
+            and linesg(x, y, npos, C, lo, hi, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4,
+                       P.sf.kh, P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast) == 0)
 
 
 cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo, idx_t hi,
@@ -855,29 +866,40 @@ cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t 
     cdef idx_t tile, q0, q1, q
     cdef float* vf
     cdef double* block
+    cdef int* general
     cdef int failed = 0
     cdef int* fail = &failed
     with parallel(num_threads=nthreads):
         # vf (T*C floats), then line_task's block (5C+lo+hi doubles), whose
-        # padded lines stay zero outside their middle C values
-        vf = <float*>scratch_get(T * C * sizeof(float) + (5 * C + lo + hi + 1) * sizeof(double))
+        # padded lines stay zero outside their middle C values, then the
+        # thread's flag: a tile of its left the tier
+        vf = <float*>scratch_get(T * C * sizeof(float) + (5 * C + lo + hi + 2) * sizeof(double))
         if vf == NULL:
             fail[0] = 1
         else:
             block = <double*>(vf + T * C + (T * C) % 2)
             memset(block, 0, (2 * C + lo + hi) * sizeof(double))
+            general = <int*>(block + 5 * C + lo + hi + 1)
+            general[0] = 0
             for tile in prange(ntiles, schedule="static"):
                 q0 = tile * T
                 q1 = imin(npos, q0 + T)
-                if <const void*>x == <void*>y:
+                if general[0] and <const void*>x != <void*>y:
+                    # after a tile of this thread left the tier: straight to
+                    # the lines that give each element its own formula (the
+                    # same bits as the tier's lines where those take it)
+                    if lines_general(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P):
+                        continue
+                elif <const void*>x == <void*>y:
                     if lines5(x + q0 * C, vf, q1 - q0, C, P.sf.ts, P.sf.c1, P.sf.c2,
-                              P.sf.c3, P.sf.c4, P.sf.kh, P.sf.kl, P.sf.hib) or lines5_general(
+                              P.sf.c3, P.sf.c4, P.sf.kh, P.sf.kl, P.sf.hib) or lines_general(
                                   x + q0 * C, vf, q1 - q0, C, lo, hi, P):
                         memcpy(y + q0 * C, vf, (q1 - q0) * C * sizeof(float))
                         continue
                 elif lines_long_f32(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P, vf):
                     continue
-                elif lines5_general(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P):
+                elif lines_general(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P):
+                    general[0] = 1
                     continue
                 for q in range(q0, q1):
                     line_task(x + q * C, y + q * C, C, 1, 1, lo, hi, P, block)
