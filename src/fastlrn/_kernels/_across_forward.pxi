@@ -528,7 +528,7 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
             for i in range(4):
                 xq[i] = xrows[i + lo]
                 yq[i] = y + (c + i) * ys_c
-            if general:
+            if general and SIMD == 16:
                 # a quad of this tile left the tier: every quad after it
                 # through the loop that gives each element its own formula
                 if q5x4g(xrows, yq, w, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4,
@@ -559,12 +559,12 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
         yrow = y + c * ys_c
         xrow = xb + (c % R) * T if keep else x + c * xs_c
         if general and ys_i == 1:
-            # (rowg, compiled where q5x4g is)
+            # straight to f32_finish's one pass (rowg)
             f32_finish(xrows, m, xrow, yrow, 1, vf, vd, w, P, 0)
         else:
             inside = f32_sumsq_series(xrows, m, xrow, yrow, ys_i, vf, w, &P.sf)
             f32_finish(xrows, m, xrow, yrow, ys_i, vf, vd, w, P, inside)
-            general = SIMD == 16 and P.pw_ok and inside != w
+            general = P.pw_ok and inside != w
         c += 1
 
 
@@ -703,7 +703,7 @@ cdef void across_line_f32(const float* x, float* y, idx_t C, idx_t xs_c, idx_t y
             xpad[lo + c] = x[c * xs_c]
     for i in range(taps):
         rows[i] = xpad + i
-    if SIMD == 16 and P.pw_ok and ys_c == 1:
+    if P.pw_ok and ys_c == 1:
         # f32_finish's one pass (rowg) gives every element its formula: lines
         # come here after the long rows (lines_long_f32) left the tier
         f32_finish(rows, taps, xv, y, 1, vf, vd, C, P, 0)

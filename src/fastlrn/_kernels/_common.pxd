@@ -18,12 +18,14 @@
 #      float squares in float (the float tier, enable_f32_series) and takes
 #      the double sum only for elements outside that tier.
 #   4. The power step computes y = x * s**-beta, per element by the formula
-#      its own window sum selects: a binomial series near k (two tiers), else
-#      float32 data in float with a Newton step in double, float64 data in
-#      double. Sums outside the interval where that arithmetic is exact
-#      enough (overflow, underflow, NaN, inf) are recomputed, in double or,
-#      where double is not enough either, in long double from the values.
-from libc.math cimport sqrt, sqrtf, pow, fabs, fmin, fmax, ldexp, nextafterf, copysignf, fabsf, floor, log2
+#      its own window sum selects: for float32 data outside the float tier
+#      one table-and-series step (fastlrn_pw1, vectorised in the AVX-512
+#      loops: fl_pw), for float64 data a binomial series near k (two tiers)
+#      else the double formula. Sums outside the interval where that
+#      arithmetic is exact enough (overflow, underflow, NaN, inf) are
+#      recomputed, in double or, where double is not enough either, in long
+#      double from the values.
+from libc.math cimport sqrt, pow, fabs, fmin, fmax, ldexp, nextafterf, copysignf, fabsf, floor, log2
 from cython cimport floating
 from libc.stdint cimport uint32_t
 
@@ -34,7 +36,7 @@ cdef extern from *:
     /* Thresholds of the double fast path (see Params in _common.pxd). */
     #define FASTLRN_SMIN_FLOOR 0x1p-962   /* squares summed below this may have underflowed */
     #define FASTLRN_SMIN_SCALE 0x1p-1000  /* smin = |a| * taps * SMIN_SCALE */
-    #define FASTLRN_F32_SMIN 0x1p-100     /* float path: s within [F32_SMIN, F32_SMAX] */
+    #define FASTLRN_F32_SMIN 0x1p-100     /* the series: k within [F32_SMIN, F32_SMAX] */
     #define FASTLRN_F32_SMAX 0x1p+100
     #define FASTLRN_MARGIN 0x1p-20
     static inline long double fastlrn_powl(long double s, long double e) { return powl(s, e); }
@@ -304,6 +306,35 @@ cdef extern from *:
         *w = ((double)g * (double)x) * q;
         *p = q * (W->k + W->a * v);
     }
+    /* f32_series (the float tier's formula), in C for the rows below */
+    static inline float fastlrn_series1(float xv, float v, float ts, float c1, float c2,
+                                        float c3, float c4, float kh, float kl) {
+        float t = ts * v;
+        float c = fastlrn_fma32(fastlrn_fma32(fastlrn_fma32(c4, t, c3), t, c2), t, c1) * t;
+        return copysignf(fastlrn_fma32(xv, kh, xv * fastlrn_fma32(kh, c, kl)), xv);
+    }
+    /* Element j of fastlrn_rowg (below): its float sum (f32_rows_sumsq's
+       order) and double sum (f32_finish's), the series where the float sum is
+       <= hi, else the power step; *bad += 1 if then the double sum is
+       outside [vlo, vhi]. */
+    static inline float fastlrn_rowg1(const float* const* p, ptrdiff_t m, ptrdiff_t j,
+                                      float xv, float ts, float c1, float c2, float c3,
+                                      float c4, float kh, float kl, float hi,
+                                      const fastlrn_pw* W, double vlo, double vhi,
+                                      ptrdiff_t* bad) {
+        float a = p[0][j], v = a * a;
+        double d = (double)a * (double)a;
+        ptrdiff_t i;
+        for (i = 1; i < m; i++) {
+            a = p[i][j];
+            v = fastlrn_fma32(a, a, v);
+            d = d + (double)a * (double)a;
+        }
+        if (v <= hi)
+            return fastlrn_series1(xv, v, ts, c1, c2, c3, c4, kh, kl);
+        *bad += !(d >= vlo && d <= vhi);
+        return fastlrn_pw1(xv, d, W);
+    }
     /* Tables for the binades [2**E0, 2**(E0 + 32)); 0 where the series is
        not accurate enough (beta outside (0, 2]). */
     static inline int fastlrn_pw_init(fastlrn_pw* W, double k, double a, double beta, int E0) {
@@ -404,13 +435,15 @@ cdef extern from *:
        sum (f32_finish's order). Returns how many elements outside the tier
        have a double sum outside [vlo, vhi] (needs_fix, NaN included): the
        caller redoes the row then. */
-    /* fastlrn_bwd_pw1 of a row, AVX-512 build (the same operations lane by lane) */
-    static inline void fastlrn_bwd_pw_row(const float* x, const float* g, const double* v,
-                                          ptrdiff_t n, const fastlrn_pw* W, double* p,
-                                          double* w) {
+    /* fastlrn_bwd_pw1 of a row, AVX-512 build (the same operations lane by
+       lane); returns how many v are outside [vlo, vhi] (NaN included) */
+    static inline ptrdiff_t fastlrn_bwd_pw_row(const float* x, const float* g, const double* v,
+                                               ptrdiff_t n, const fastlrn_pw* W, double vlo,
+                                               double vhi, double* p, double* w) {
         fl_pwv P;
         const __m512 one = _mm512_set1_ps(1.0f);
-        ptrdiff_t i;
+        const __m512d dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
+        ptrdiff_t i, out = 0;
         fl_pwv_set(&P, W);
         for (i = 0; i < n; i += 16) {
             const __mmask16 mk = fl_lanes(i, n);
@@ -428,7 +461,9 @@ cdef extern from *:
             _mm512_mask_storeu_pd(w + i + 8, m1, _mm512_mul_pd(gx1, q1));
             _mm512_mask_storeu_pd(p + i, m0, _mm512_mul_pd(q0, _mm512_add_pd(P.k, _mm512_mul_pd(P.a, v0))));
             _mm512_mask_storeu_pd(p + i + 8, m1, _mm512_mul_pd(q1, _mm512_add_pd(P.k, _mm512_mul_pd(P.a, v1))));
+            out += __builtin_popcount((unsigned)(fastlrn_outside2(v0, v1, dlo, dhi) & mk));
         }
+        return out;
     }
     static ptrdiff_t fastlrn_rowg(const float* const* p, ptrdiff_t m, const float* x, float* y,
                                   ptrdiff_t n, float ts, float c1, float c2, float c3, float c4,
@@ -465,6 +500,144 @@ cdef extern from *:
         return bad;
     }
     #else
+    #if FASTLRN_SIMD == 8
+    /* AVX2 build: the power step 8 lanes at a time, the same operations as
+       fastlrn_pw1; a 32-entry table is four 8-entry permutes and blends on
+       the index's bits 3 and 4. Whole vectors here, the row's last few
+       elements by the scalar forms (the same bits). */
+    typedef struct {
+        __m256 ic[4], th[4], tl[4], kh[4], kl[4];
+        __m256 c1, c2, c3, c4, mone, sign;
+        __m256d k, a;
+        __m256i mant, one;
+    } fl_pwv;
+    static inline void fl_pwv_set(fl_pwv* P, const fastlrn_pw* W) {
+        int q;
+        for (q = 0; q < 4; q++) {
+            P->ic[q] = _mm256_loadu_ps(W->ic + 8 * q); P->th[q] = _mm256_loadu_ps(W->th + 8 * q);
+            P->tl[q] = _mm256_loadu_ps(W->tl + 8 * q); P->kh[q] = _mm256_loadu_ps(W->keh + 8 * q);
+            P->kl[q] = _mm256_loadu_ps(W->kel + 8 * q);
+        }
+        P->c1 = _mm256_set1_ps(W->c1); P->c2 = _mm256_set1_ps(W->c2);
+        P->c3 = _mm256_set1_ps(W->c3); P->c4 = _mm256_set1_ps(W->c4);
+        P->mone = _mm256_set1_ps(-1.0f); P->sign = _mm256_set1_ps(-0.0f);
+        P->k = _mm256_set1_pd(W->k); P->a = _mm256_set1_pd(W->a);
+        P->mant = _mm256_set1_epi32(0x7FFFFF); P->one = _mm256_set1_epi32(0x3F800000);
+    }
+    static inline __m256 fl_lut32(const __m256* t, __m256i idx) {
+        __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
+        __m256 b4 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27));
+        __m256 lo = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t[0], idx),
+                                     _mm256_permutevar8x32_ps(t[1], idx), b3);
+        __m256 hi = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t[2], idx),
+                                     _mm256_permutevar8x32_ps(t[3], idx), b3);
+        return _mm256_blendv_ps(lo, hi, b4);
+    }
+    /* fastlrn_pw1 of 8 lanes: window sums v0 (lanes 0-3) and v1 (4-7) */
+    static inline __m256 fl_pw(__m256d v0, __m256d v1, __m256 xv, const fl_pwv* P) {
+        __m128 h0 = _mm256_cvtpd_ps(_mm256_add_pd(P->k, _mm256_mul_pd(P->a, v0)));
+        __m128 h1 = _mm256_cvtpd_ps(_mm256_add_pd(P->k, _mm256_mul_pd(P->a, v1)));
+        __m256i b = _mm256_castps_si256(_mm256_insertf128_ps(_mm256_castps128_ps256(h0), h1, 1));
+        __m256i e = _mm256_srli_epi32(b, 23), j = _mm256_srli_epi32(b, 18);
+        __m256 m = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(b, P->mant), P->one));
+        __m256 r = _mm256_fmadd_ps(m, fl_lut32(P->ic, j), P->mone);
+        __m256 c = _mm256_mul_ps(_mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_fmadd_ps(
+            P->c4, r, P->c3), r, P->c2), r, P->c1), r);
+        __m256 ah = fl_lut32(P->kh, e), al = fl_lut32(P->kl, e);
+        __m256 bh = fl_lut32(P->th, j), bl = fl_lut32(P->tl, j);
+        __m256 kh = _mm256_mul_ps(ah, bh);
+        __m256 kl = _mm256_fmadd_ps(al, bh, _mm256_fmadd_ps(ah, bl, _mm256_fmsub_ps(ah, bh, kh)));
+        __m256 yv = _mm256_fmadd_ps(xv, kh, _mm256_mul_ps(xv, _mm256_fmadd_ps(kh, c, kl)));
+        return FL_COPYSIGN(yv, xv, P->sign);
+    }
+    static inline __m256d fastlrn_sq4_lo(__m256 a) {
+        __m256d d = _mm256_cvtps_pd(_mm256_castps256_ps128(a));
+        return _mm256_mul_pd(d, d);
+    }
+    static inline __m256d fastlrn_sq4_hi(__m256 a) {
+        __m256d d = _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1));
+        return _mm256_mul_pd(d, d);
+    }
+    /* lanes (bits 0-7) whose double sum (d0: lanes 0-3, d1: 4-7) is outside [lo, hi] or NaN */
+    static inline unsigned fastlrn_outside2(__m256d d0, __m256d d1, __m256d lo, __m256d hi) {
+        __m256d o0 = _mm256_or_pd(_mm256_cmp_pd(d0, lo, _CMP_NGE_UQ), _mm256_cmp_pd(d0, hi, _CMP_NLE_UQ));
+        __m256d o1 = _mm256_or_pd(_mm256_cmp_pd(d1, lo, _CMP_NGE_UQ), _mm256_cmp_pd(d1, hi, _CMP_NLE_UQ));
+        return (unsigned)_mm256_movemask_pd(o0) | ((unsigned)_mm256_movemask_pd(o1) << 4);
+    }
+    static inline void fastlrn_pw_row(const float* x, float* y, const double* v, ptrdiff_t n,
+                                      const fastlrn_pw* W) {
+        fl_pwv P;
+        ptrdiff_t i;
+        fl_pwv_set(&P, W);
+        for (i = 0; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(y + i, fl_pw(_mm256_loadu_pd(v + i), _mm256_loadu_pd(v + i + 4),
+                                          _mm256_loadu_ps(x + i), &P));
+        for (; i < n; i++) y[i] = fastlrn_pw1(x[i], v[i], W);
+    }
+    static ptrdiff_t fastlrn_rowg(const float* const* p, ptrdiff_t m, const float* x, float* y,
+                                  ptrdiff_t n, float ts, float c1, float c2, float c3, float c4,
+                                  float kh, float kl, float hi, const fastlrn_pw* W,
+                                  double vlo, double vhi) {
+        fl_sf K;
+        fl_pwv P;
+        const __m256 fhi = _mm256_set1_ps(hi);
+        const __m256d dlo = _mm256_set1_pd(vlo), dhi = _mm256_set1_pd(vhi);
+        ptrdiff_t j, i, bad = 0;
+        fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
+        fl_pwv_set(&P, W);
+        for (j = 0; j + 8 <= n; j += 8) {
+            __m256 a = _mm256_loadu_ps(p[0] + j), v, xv, tier, out;
+            __m256d d0 = fastlrn_sq4_lo(a), d1 = fastlrn_sq4_hi(a);
+            v = _mm256_mul_ps(a, a);
+            for (i = 1; i < m; i++) {
+                a = _mm256_loadu_ps(p[i] + j);
+                v = _mm256_fmadd_ps(a, a, v);
+                d0 = _mm256_add_pd(d0, fastlrn_sq4_lo(a));
+                d1 = _mm256_add_pd(d1, fastlrn_sq4_hi(a));
+            }
+            xv = _mm256_loadu_ps(x + j);
+            tier = _mm256_cmp_ps(v, fhi, _CMP_LE_OQ);
+            out = _mm256_blendv_ps(fl_pw(d0, d1, xv, &P), fl_series(v, xv, &K), tier);
+            bad += __builtin_popcount(fastlrn_outside2(d0, d1, dlo, dhi)
+                                      & ~(unsigned)_mm256_movemask_ps(tier) & 0xFFu);
+            _mm256_storeu_ps(y + j, out);
+        }
+        for (; j < n; j++)
+            y[j] = fastlrn_rowg1(p, m, j, x[j], ts, c1, c2, c3, c4, kh, kl, hi, W, vlo, vhi, &bad);
+        return bad;
+    }
+    static inline ptrdiff_t fastlrn_bwd_pw_row(const float* x, const float* g, const double* v,
+                                               ptrdiff_t n, const fastlrn_pw* W, double vlo,
+                                               double vhi, double* p, double* w) {
+        fl_pwv P;
+        const __m256 one = _mm256_set1_ps(1.0f);
+        const __m256d dlo = _mm256_set1_pd(vlo), dhi = _mm256_set1_pd(vhi);
+        ptrdiff_t i, out = 0;
+        fl_pwv_set(&P, W);
+        for (i = 0; i + 8 <= n; i += 8) {
+            __m256d v0 = _mm256_loadu_pd(v + i), v1 = _mm256_loadu_pd(v + i + 4);
+            __m256 q = fl_pw(v0, v1, one, &P);
+            __m256 xv = _mm256_loadu_ps(x + i), gv = _mm256_loadu_ps(g + i);
+            __m256d q0 = _mm256_cvtps_pd(_mm256_castps256_ps128(q));
+            __m256d q1 = _mm256_cvtps_pd(_mm256_extractf128_ps(q, 1));
+            __m256d gx0 = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(gv)),
+                                        _mm256_cvtps_pd(_mm256_castps256_ps128(xv)));
+            __m256d gx1 = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(gv, 1)),
+                                        _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)));
+            _mm256_storeu_pd(w + i, _mm256_mul_pd(gx0, q0));
+            _mm256_storeu_pd(w + i + 4, _mm256_mul_pd(gx1, q1));
+            _mm256_storeu_pd(p + i, _mm256_mul_pd(q0, _mm256_add_pd(P.k, _mm256_mul_pd(P.a, v0))));
+            _mm256_storeu_pd(p + i + 4, _mm256_mul_pd(q1, _mm256_add_pd(P.k, _mm256_mul_pd(P.a, v1))));
+            out += __builtin_popcount(fastlrn_outside2(v0, v1, dlo, dhi));
+        }
+        for (; i < n; i++) {
+            fastlrn_bwd_pw1(x[i], g[i], v[i], W, p + i, w + i);
+            out += !(v[i] >= vlo && v[i] <= vhi);
+        }
+        return out;
+    }
+    #else
+    /* the baseline build: the scalar forms */
     static inline void fastlrn_pw_row(const float* x, float* y, const double* v, ptrdiff_t n,
                                       const fastlrn_pw* W) {
         ptrdiff_t i;
@@ -473,13 +646,23 @@ cdef extern from *:
     static ptrdiff_t fastlrn_rowg(const float* const* p, ptrdiff_t m, const float* x, float* y,
                                   ptrdiff_t n, float ts, float c1, float c2, float c3, float c4,
                                   float kh, float kl, float hi, const fastlrn_pw* W,
-                                  double vlo, double vhi) { return -1; }
-    static inline void fastlrn_bwd_pw_row(const float* x, const float* g, const double* v,
-                                          ptrdiff_t n, const fastlrn_pw* W, double* p,
-                                          double* w) {
-        ptrdiff_t i;
-        for (i = 0; i < n; i++) fastlrn_bwd_pw1(x[i], g[i], v[i], W, p + i, w + i);
+                                  double vlo, double vhi) {
+        ptrdiff_t j, bad = 0;
+        for (j = 0; j < n; j++)
+            y[j] = fastlrn_rowg1(p, m, j, x[j], ts, c1, c2, c3, c4, kh, kl, hi, W, vlo, vhi, &bad);
+        return bad;
     }
+    static inline ptrdiff_t fastlrn_bwd_pw_row(const float* x, const float* g, const double* v,
+                                               ptrdiff_t n, const fastlrn_pw* W, double vlo,
+                                               double vhi, double* p, double* w) {
+        ptrdiff_t i, out = 0;
+        for (i = 0; i < n; i++) {
+            fastlrn_bwd_pw1(x[i], g[i], v[i], W, p + i, w + i);
+            out += !(v[i] >= vlo && v[i] <= vhi);
+        }
+        return out;
+    }
+    #endif
     #endif
     """
     double FASTLRN_SMIN_FLOOR
@@ -507,9 +690,9 @@ cdef extern from *:
     float pw1 "fastlrn_pw1"(float x, double v, const PowF* W) noexcept nogil
     void pw_row "fastlrn_pw_row"(const float* x, float* y, const double* v, Py_ssize_t n,
                                  const PowF* W) noexcept nogil
-    void bwd_pw_row "fastlrn_bwd_pw_row"(const float* x, const float* g, const double* v,
-                                         Py_ssize_t n, const PowF* W, double* p,
-                                         double* w) noexcept nogil
+    Py_ssize_t bwd_pw_row "fastlrn_bwd_pw_row"(const float* x, const float* g, const double* v,
+                                               Py_ssize_t n, const PowF* W, double vlo,
+                                               double vhi, double* p, double* w) noexcept nogil
     Py_ssize_t rowg "fastlrn_rowg"(const float** p, Py_ssize_t m, const float* x, float* y,
                                    Py_ssize_t n, float ts, float c1, float c2, float c3, float c4,
                                    float kh, float kl, float hi, const PowF* W, double vlo,
@@ -643,9 +826,8 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
       then below 2**-75 of s; and s >= 2**-962 keeps s itself normal;
     - p = s**-beta within [2**-960, 2**960] keeps p and x * p from
       overflowing or underflowing on the way: s in [2**(-960/beta), 2**(960/beta)].
-    The float path also needs s in [2**-100, 2**100] (normal float, and no
-    extreme intermediates in the Newton step). float64 data with beta > 2
-    always take the long double path.
+    The float32 power step narrows it to its 32 binades (enable_pw).
+    float64 data with beta > 2 always take the long double path.
     """
     cdef Params P
     cdef double slo, shi
@@ -763,7 +945,8 @@ cdef inline int bwd_row(const floating* x, const floating* g, const double* v, P
         if P.pw_ok:
             # q by the float32 power step (its error, about 2**-23 of q, is far
             # inside the gradient's bound), the double formula outside its range
-            bwd_pw_row(x, g, v, n, &P.pw, p, w)
+            if bwd_pw_row(x, g, v, n, &P.pw, P.vlo_pw, P.vhi_pw, p, w) == 0:
+                return 0        # (the step's range lies inside the double one)
             for j in range(n):
                 if not (v[j] >= P.vlo_pw and v[j] <= P.vhi_pw):
                     q = bwd_q(v[j], P)
@@ -1068,7 +1251,7 @@ cdef inline void f32_finish(const float** xr, Py_ssize_t m, const float* x, floa
     cdef SeriesF F = P.sf
     if inside == n:
         return
-    if SIMD == 16 and P.pw_ok and ys == 1 and inside >= 0:
+    if P.pw_ok and ys == 1 and inside >= 0:
         # one pass, each element by its own formula; a row with an element
         # that needs_fix is done again below
         if rowg(xr, m, x, y, n, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4, P.sf.kh,
