@@ -375,7 +375,8 @@ cdef extern from *:
                 qh[i] = fastlrn_sq_hi(a[i]);
             }
             for (i = 0; i < 4; i++) {
-                __mmask16 tier, fix;
+                __mmask16 tier;
+                unsigned fix;
                 __m512 out;
                 v = fl_sumsq5(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4]);
                 tier = _mm512_cmp_ps_mask(v, fhi, _CMP_LE_OQ);
@@ -386,7 +387,7 @@ cdef extern from *:
                 out = _mm512_mask_blend_ps(tier, out, fl_series(v, a[i + 2], &K));
                 /* lanes (in m, outside the tier) whose double sum needs_fix */
                 fix = fastlrn_outside2(d0, d1, dlo, dhi);
-                bad += __builtin_popcount((unsigned)(fix & m & ~tier));
+                bad += __builtin_popcount(fix & m & ~(unsigned)tier);
                 _mm512_mask_storeu_ps(y[i] + j, m, out);
             }
         }

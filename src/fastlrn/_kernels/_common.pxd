@@ -164,6 +164,30 @@ cdef extern from *:
     #define FL_RMAXU(acc) ((uint32_t)_mm512_reduce_max_epu32(acc))
     #define FL_RMINU(acc) ((uint32_t)_mm512_reduce_min_epu32(acc))
     #define FL_RADD(acc) ((ptrdiff_t)_mm512_reduce_add_epi32(acc))
+    /* the power step's pieces (fl_pw): a half vector of lanes as doubles,
+       32-entry tables, lane tests as masks */
+    typedef __m512d fl_d;
+    typedef __mmask16 fl_t;
+    #define FL_DSET1(f) _mm512_set1_pd(f)
+    #define FL_DLOAD(p) _mm512_loadu_pd(p)
+    #define FL_DSTORE(p, v) _mm512_storeu_pd(p, v)
+    #define FL_DADD(a, b) _mm512_add_pd(a, b)
+    #define FL_DMUL(a, b) _mm512_mul_pd(a, b)
+    #define FL_DLO(a) _mm512_cvtps_pd(_mm512_castps512_ps256(a))
+    #define FL_DHI(a) _mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1))
+    #define FL_FROMD(d0, d1) _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(d0)), \
+                                                _mm512_cvtpd_ps(d1), 1)
+    #define FL_SRLI(v, k) _mm512_srli_epi32(v, k)
+    #define FL_ANDOR(b, m, o) _mm512_ternarylogic_epi32(b, m, o, 0xEA)   /* (b & m) | o */
+    #define FL_FMSUB(a, b, c) _mm512_fmsub_ps(a, b, c)
+    #define FL_CASTI(v) _mm512_castsi512_ps(v)
+    #define FL_TABLE32 2
+    #define FL_LUT32(t, i) _mm512_permutex2var_ps((t)[0], i, (t)[1])
+    #define FL_LE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
+    #define FL_SELECT(t, a, b) _mm512_mask_blend_ps(t, b, a)     /* t ? a : b */
+    #define FL_TBITS(t) ((unsigned)(t))
+    #define FL_DOUT(d, lo, hi) ((unsigned)(_mm512_cmp_pd_mask(d, lo, _CMP_NGE_UQ) \
+                                           | _mm512_cmp_pd_mask(d, hi, _CMP_NLE_UQ)))
     #elif defined(__AVX2__) && defined(__FMA__)
     #include <immintrin.h>
     #define FASTLRN_SIMD 8
@@ -235,6 +259,37 @@ cdef extern from *:
         for (l = 0; l < 8; l++) r += u[l];
         return r;
     }
+    typedef __m256d fl_d;
+    typedef __m256 fl_t;
+    #define FL_DSET1(f) _mm256_set1_pd(f)
+    #define FL_DLOAD(p) _mm256_loadu_pd(p)
+    #define FL_DSTORE(p, v) _mm256_storeu_pd(p, v)
+    #define FL_DADD(a, b) _mm256_add_pd(a, b)
+    #define FL_DMUL(a, b) _mm256_mul_pd(a, b)
+    #define FL_DLO(a) _mm256_cvtps_pd(_mm256_castps256_ps128(a))
+    #define FL_DHI(a) _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1))
+    #define FL_FROMD(d0, d1) _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(d0)), \
+                                                  _mm256_cvtpd_ps(d1), 1)
+    #define FL_SRLI(v, k) _mm256_srli_epi32(v, k)
+    #define FL_ANDOR(b, m, o) _mm256_or_si256(_mm256_and_si256(b, m), o)
+    #define FL_FMSUB(a, b, c) _mm256_fmsub_ps(a, b, c)
+    #define FL_CASTI(v) _mm256_castsi256_ps(v)
+    /* a 32-entry table: four 8-entry permutes, blends on the index's bits 3 and 4 */
+    #define FL_TABLE32 4
+    static inline __m256 FL_LUT32(const __m256* t, __m256i idx) {
+        __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
+        __m256 b4 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27));
+        __m256 lo = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t[0], idx),
+                                     _mm256_permutevar8x32_ps(t[1], idx), b3);
+        __m256 hi = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t[2], idx),
+                                     _mm256_permutevar8x32_ps(t[3], idx), b3);
+        return _mm256_blendv_ps(lo, hi, b4);
+    }
+    #define FL_LE(a, b) _mm256_cmp_ps(a, b, _CMP_LE_OQ)
+    #define FL_SELECT(t, a, b) _mm256_blendv_ps(b, a, t)       /* t ? a : b */
+    #define FL_TBITS(t) ((unsigned)_mm256_movemask_ps(t))
+    #define FL_DOUT(d, lo, hi) ((unsigned)_mm256_movemask_pd(_mm256_or_pd( \
+        _mm256_cmp_pd(d, lo, _CMP_NGE_UQ), _mm256_cmp_pd(d, hi, _CMP_NLE_UQ))))
     #else
     #define FASTLRN_SIMD 0
     #endif
@@ -362,58 +417,53 @@ cdef extern from *:
         W->a = a;
         return 1;
     }
-    #if FASTLRN_SIMD == 16
-    /* the squares of a vector's lanes 0-7 and 8-15 in double (exact) */
-    static inline __m512d fastlrn_sq_lo(__m512 a) {
-        __m512d d = _mm512_cvtps_pd(_mm512_castps512_ps256(a));
-        return _mm512_mul_pd(d, d);
+    #if FASTLRN_SIMD
+    /* The power step a vector at a time (AVX-512: 16 lanes, AVX2: 8), the
+       same operations as fastlrn_pw1 lane by lane; rows as whole vectors,
+       their last few elements by the scalar forms (the same bits). */
+    #define FL_DW (FASTLRN_SIMD / 2)
+    /* the squares of a vector's lower and upper half in double (exact) */
+    static inline fl_d fastlrn_sq_lo(fl_v a) { fl_d d = FL_DLO(a); return FL_DMUL(d, d); }
+    static inline fl_d fastlrn_sq_hi(fl_v a) { fl_d d = FL_DHI(a); return FL_DMUL(d, d); }
+    /* lanes (bits) whose double sum (d0: the lower half, d1: the upper) is outside [lo, hi] or NaN */
+    static inline unsigned fastlrn_outside2(fl_d d0, fl_d d1, fl_d lo, fl_d hi) {
+        return FL_DOUT(d0, lo, hi) | (FL_DOUT(d1, lo, hi) << FL_DW);
     }
-    static inline __m512d fastlrn_sq_hi(__m512 a) {
-        __m512d d = _mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1));
-        return _mm512_mul_pd(d, d);
-    }
-    /* lanes whose double sum (d0: lanes 0-7, d1: 8-15) is outside [lo, hi] or NaN */
-    static inline __mmask16 fastlrn_outside2(__m512d d0, __m512d d1, __m512d lo, __m512d hi) {
-        return (__mmask16)((_mm512_cmp_pd_mask(d0, lo, _CMP_NGE_UQ)
-                            | _mm512_cmp_pd_mask(d0, hi, _CMP_NLE_UQ))
-                           | ((_mm512_cmp_pd_mask(d1, lo, _CMP_NGE_UQ)
-                               | _mm512_cmp_pd_mask(d1, hi, _CMP_NLE_UQ)) << 8));
-    }
-    /* the power step's tables and constants in registers */
+    /* the tables and constants in registers */
     typedef struct {
-        __m512 ic0, ic1, th0, th1, tl0, tl1, kh0, kh1, kl0, kl1, c1, c2, c3, c4, mone, sign;
-        __m512d k, a;
-        __m512i mant, one;
+        fl_v ic[FL_TABLE32], th[FL_TABLE32], tl[FL_TABLE32], kh[FL_TABLE32], kl[FL_TABLE32];
+        fl_v c1, c2, c3, c4, mone, sign;
+        fl_d k, a;
+        fl_vi mant, one;
     } fl_pwv;
     static inline void fl_pwv_set(fl_pwv* P, const fastlrn_pw* W) {
-        P->ic0 = _mm512_loadu_ps(W->ic); P->ic1 = _mm512_loadu_ps(W->ic + 16);
-        P->th0 = _mm512_loadu_ps(W->th); P->th1 = _mm512_loadu_ps(W->th + 16);
-        P->tl0 = _mm512_loadu_ps(W->tl); P->tl1 = _mm512_loadu_ps(W->tl + 16);
-        P->kh0 = _mm512_loadu_ps(W->keh); P->kh1 = _mm512_loadu_ps(W->keh + 16);
-        P->kl0 = _mm512_loadu_ps(W->kel); P->kl1 = _mm512_loadu_ps(W->kel + 16);
-        P->c1 = _mm512_set1_ps(W->c1); P->c2 = _mm512_set1_ps(W->c2);
-        P->c3 = _mm512_set1_ps(W->c3); P->c4 = _mm512_set1_ps(W->c4);
-        P->mone = _mm512_set1_ps(-1.0f); P->sign = _mm512_set1_ps(-0.0f);
-        P->k = _mm512_set1_pd(W->k); P->a = _mm512_set1_pd(W->a);
-        P->mant = _mm512_set1_epi32(0x7FFFFF); P->one = _mm512_set1_epi32(0x3F800000);
+        int q;
+        for (q = 0; q < FL_TABLE32; q++) {
+            P->ic[q] = FL_LOAD(W->ic + FASTLRN_SIMD * q);
+            P->th[q] = FL_LOAD(W->th + FASTLRN_SIMD * q);
+            P->tl[q] = FL_LOAD(W->tl + FASTLRN_SIMD * q);
+            P->kh[q] = FL_LOAD(W->keh + FASTLRN_SIMD * q);
+            P->kl[q] = FL_LOAD(W->kel + FASTLRN_SIMD * q);
+        }
+        P->c1 = FL_SET1(W->c1); P->c2 = FL_SET1(W->c2);
+        P->c3 = FL_SET1(W->c3); P->c4 = FL_SET1(W->c4);
+        P->mone = FL_SET1(-1.0f); P->sign = FL_SET1(-0.0f);
+        P->k = FL_DSET1(W->k); P->a = FL_DSET1(W->a);
+        P->mant = FL_SET1I(0x7FFFFF); P->one = FL_SET1I(0x3F800000);
     }
-    /* fastlrn_pw1 of 16 lanes: window sums v0 (lanes 0-7) and v1 (8-15) */
-    static inline __m512 fl_pw(__m512d v0, __m512d v1, __m512 xv, const fl_pwv* P) {
-        __m256 h0 = _mm512_cvtpd_ps(_mm512_add_pd(P->k, _mm512_mul_pd(P->a, v0)));
-        __m256 h1 = _mm512_cvtpd_ps(_mm512_add_pd(P->k, _mm512_mul_pd(P->a, v1)));
-        __m512i b = _mm512_castps_si512(_mm512_insertf32x8(_mm512_castps256_ps512(h0), h1, 1));
-        __m512i e = _mm512_srli_epi32(b, 23), j = _mm512_srli_epi32(b, 18);
-        __m512 m = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(b, P->mant, P->one, 0xEA));
-        __m512 r = _mm512_fmadd_ps(m, _mm512_permutex2var_ps(P->ic0, j, P->ic1), P->mone);
-        __m512 c = _mm512_mul_ps(_mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_fmadd_ps(
-            P->c4, r, P->c3), r, P->c2), r, P->c1), r);
-        __m512 ah = _mm512_permutex2var_ps(P->kh0, e, P->kh1);
-        __m512 al = _mm512_permutex2var_ps(P->kl0, e, P->kl1);
-        __m512 bh = _mm512_permutex2var_ps(P->th0, j, P->th1);
-        __m512 bl = _mm512_permutex2var_ps(P->tl0, j, P->tl1);
-        __m512 kh = _mm512_mul_ps(ah, bh);
-        __m512 kl = _mm512_fmadd_ps(al, bh, _mm512_fmadd_ps(ah, bl, _mm512_fmsub_ps(ah, bh, kh)));
-        __m512 yv = _mm512_fmadd_ps(xv, kh, _mm512_mul_ps(xv, _mm512_fmadd_ps(kh, c, kl)));
+    /* fastlrn_pw1 of a vector: window sums v0 (the lower half) and v1 (the upper) */
+    static inline fl_v fl_pw(fl_d v0, fl_d v1, fl_v xv, const fl_pwv* P) {
+        fl_vi b = FL_BITS(FL_FROMD(FL_DADD(P->k, FL_DMUL(P->a, v0)),
+                                   FL_DADD(P->k, FL_DMUL(P->a, v1))));
+        fl_vi e = FL_SRLI(b, 23), j = FL_SRLI(b, 18);
+        fl_v m = FL_CASTI(FL_ANDOR(b, P->mant, P->one));
+        fl_v r = FL_FMA(m, FL_LUT32(P->ic, j), P->mone);
+        fl_v c = FL_MUL(FL_FMA(FL_FMA(FL_FMA(P->c4, r, P->c3), r, P->c2), r, P->c1), r);
+        fl_v ah = FL_LUT32(P->kh, e), al = FL_LUT32(P->kl, e);
+        fl_v bh = FL_LUT32(P->th, j), bl = FL_LUT32(P->tl, j);
+        fl_v kh = FL_MUL(ah, bh);
+        fl_v kl = FL_FMA(al, bh, FL_FMA(ah, bl, FL_FMSUB(ah, bh, kh)));
+        fl_v yv = FL_FMA(xv, kh, FL_MUL(xv, FL_FMA(kh, c, kl)));
         return FL_COPYSIGN(yv, xv, P->sign);
     }
     static inline void fastlrn_pw_row(const float* x, float* y, const double* v, ptrdiff_t n,
@@ -421,50 +471,15 @@ cdef extern from *:
         fl_pwv P;
         ptrdiff_t i;
         fl_pwv_set(&P, W);
-        for (i = 0; i < n; i += 16) {
-            __mmask16 mk = fl_lanes(i, n);
-            __m512d v0 = _mm512_maskz_loadu_pd((__mmask8)mk, v + i);
-            __m512d v1 = _mm512_maskz_loadu_pd((__mmask8)(mk >> 8), v + i + 8);
-            _mm512_mask_storeu_ps(y + i, mk, fl_pw(v0, v1, _mm512_maskz_loadu_ps(mk, x + i), &P));
-        }
+        for (i = 0; i + FASTLRN_SIMD <= n; i += FASTLRN_SIMD)
+            FL_STORE(y + i, fl_pw(FL_DLOAD(v + i), FL_DLOAD(v + i + FL_DW), FL_LOAD(x + i), &P));
+        for (; i < n; i++) y[i] = fastlrn_pw1(x[i], v[i], W);
     }
-    /* f32_finish's row in one pass, AVX-512 build: window j's values are
-       p[0][j] .. p[m-1][j] (1 <= m <= 16). Each element by the formula its
-       own window selects: the float tier's series where the float sum
-       (f32_rows_sumsq's order) is <= hi, else the power step of the double
-       sum (f32_finish's order). Returns how many elements outside the tier
+    /* f32_finish's row in one pass: window j's values are p[0][j] ..
+       p[m-1][j] (1 <= m <= 16). Each element by the formula its own window
+       selects (fastlrn_rowg1). Returns how many elements outside the tier
        have a double sum outside [vlo, vhi] (needs_fix, NaN included): the
        caller redoes the row then. */
-    /* fastlrn_bwd_pw1 of a row, AVX-512 build (the same operations lane by
-       lane); returns how many v are outside [vlo, vhi] (NaN included) */
-    static inline ptrdiff_t fastlrn_bwd_pw_row(const float* x, const float* g, const double* v,
-                                               ptrdiff_t n, const fastlrn_pw* W, double vlo,
-                                               double vhi, double* p, double* w) {
-        fl_pwv P;
-        const __m512 one = _mm512_set1_ps(1.0f);
-        const __m512d dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
-        ptrdiff_t i, out = 0;
-        fl_pwv_set(&P, W);
-        for (i = 0; i < n; i += 16) {
-            const __mmask16 mk = fl_lanes(i, n);
-            const __mmask8 m0 = (__mmask8)mk, m1 = (__mmask8)(mk >> 8);
-            __m512d v0 = _mm512_maskz_loadu_pd(m0, v + i), v1 = _mm512_maskz_loadu_pd(m1, v + i + 8);
-            __m512 q = fl_pw(v0, v1, one, &P);
-            __m512 xv = _mm512_maskz_loadu_ps(mk, x + i), gv = _mm512_maskz_loadu_ps(mk, g + i);
-            __m512d q0 = _mm512_cvtps_pd(_mm512_castps512_ps256(q));
-            __m512d q1 = _mm512_cvtps_pd(_mm512_extractf32x8_ps(q, 1));
-            __m512d gx0 = _mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(gv)),
-                                        _mm512_cvtps_pd(_mm512_castps512_ps256(xv)));
-            __m512d gx1 = _mm512_mul_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(gv, 1)),
-                                        _mm512_cvtps_pd(_mm512_extractf32x8_ps(xv, 1)));
-            _mm512_mask_storeu_pd(w + i, m0, _mm512_mul_pd(gx0, q0));
-            _mm512_mask_storeu_pd(w + i + 8, m1, _mm512_mul_pd(gx1, q1));
-            _mm512_mask_storeu_pd(p + i, m0, _mm512_mul_pd(q0, _mm512_add_pd(P.k, _mm512_mul_pd(P.a, v0))));
-            _mm512_mask_storeu_pd(p + i + 8, m1, _mm512_mul_pd(q1, _mm512_add_pd(P.k, _mm512_mul_pd(P.a, v1))));
-            out += __builtin_popcount((unsigned)(fastlrn_outside2(v0, v1, dlo, dhi) & mk));
-        }
-        return out;
-    }
     static ptrdiff_t fastlrn_rowg(const float* const* p, ptrdiff_t m, const float* x, float* y,
                                   ptrdiff_t n, float ts, float c1, float c2, float c3, float c4,
                                   float kh, float kl, float hi, const fastlrn_pw* W,
@@ -472,162 +487,50 @@ cdef extern from *:
         fl_sf K;
         fl_pwv P;
         const fl_v fhi = FL_SET1(hi);
-        const __m512d dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
+        const fl_d dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi);
         ptrdiff_t j, i, bad = 0;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         fl_pwv_set(&P, W);
-        for (j = 0; j < n; j += 16) {
-            const __mmask16 mk = fl_lanes(j, n);
-            __m512 a = _mm512_maskz_loadu_ps(mk, p[0] + j), v, xv, out;
-            __m512d d0 = fastlrn_sq_lo(a), d1 = fastlrn_sq_hi(a);
-            __mmask16 tier, fix;
-            v = _mm512_mul_ps(a, a);
+        for (j = 0; j + FASTLRN_SIMD <= n; j += FASTLRN_SIMD) {
+            fl_v a = FL_LOAD(p[0] + j), v, xv;
+            fl_d d0 = fastlrn_sq_lo(a), d1 = fastlrn_sq_hi(a);
+            fl_t tier;
+            v = FL_MUL(a, a);
             for (i = 1; i < m; i++) {
-                a = _mm512_maskz_loadu_ps(mk, p[i] + j);
-                v = _mm512_fmadd_ps(a, a, v);
-                d0 = _mm512_add_pd(d0, fastlrn_sq_lo(a));
-                d1 = _mm512_add_pd(d1, fastlrn_sq_hi(a));
+                a = FL_LOAD(p[i] + j);
+                v = FL_FMA(a, a, v);
+                d0 = FL_DADD(d0, fastlrn_sq_lo(a));
+                d1 = FL_DADD(d1, fastlrn_sq_hi(a));
             }
-            xv = _mm512_maskz_loadu_ps(mk, x + j);
-            tier = _mm512_cmp_ps_mask(v, fhi, _CMP_LE_OQ);
-            out = fl_pw(d0, d1, xv, &P);
-            /* always: a branch on mixed rows mispredicts */
-            out = _mm512_mask_blend_ps(tier, out, fl_series(v, xv, &K));
-            fix = fastlrn_outside2(d0, d1, dlo, dhi);
-            bad += __builtin_popcount((unsigned)(fix & mk & ~tier));
-            _mm512_mask_storeu_ps(y + j, mk, out);
-        }
-        return bad;
-    }
-    #else
-    #if FASTLRN_SIMD == 8
-    /* AVX2 build: the power step 8 lanes at a time, the same operations as
-       fastlrn_pw1; a 32-entry table is four 8-entry permutes and blends on
-       the index's bits 3 and 4. Whole vectors here, the row's last few
-       elements by the scalar forms (the same bits). */
-    typedef struct {
-        __m256 ic[4], th[4], tl[4], kh[4], kl[4];
-        __m256 c1, c2, c3, c4, mone, sign;
-        __m256d k, a;
-        __m256i mant, one;
-    } fl_pwv;
-    static inline void fl_pwv_set(fl_pwv* P, const fastlrn_pw* W) {
-        int q;
-        for (q = 0; q < 4; q++) {
-            P->ic[q] = _mm256_loadu_ps(W->ic + 8 * q); P->th[q] = _mm256_loadu_ps(W->th + 8 * q);
-            P->tl[q] = _mm256_loadu_ps(W->tl + 8 * q); P->kh[q] = _mm256_loadu_ps(W->keh + 8 * q);
-            P->kl[q] = _mm256_loadu_ps(W->kel + 8 * q);
-        }
-        P->c1 = _mm256_set1_ps(W->c1); P->c2 = _mm256_set1_ps(W->c2);
-        P->c3 = _mm256_set1_ps(W->c3); P->c4 = _mm256_set1_ps(W->c4);
-        P->mone = _mm256_set1_ps(-1.0f); P->sign = _mm256_set1_ps(-0.0f);
-        P->k = _mm256_set1_pd(W->k); P->a = _mm256_set1_pd(W->a);
-        P->mant = _mm256_set1_epi32(0x7FFFFF); P->one = _mm256_set1_epi32(0x3F800000);
-    }
-    static inline __m256 fl_lut32(const __m256* t, __m256i idx) {
-        __m256 b3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
-        __m256 b4 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27));
-        __m256 lo = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t[0], idx),
-                                     _mm256_permutevar8x32_ps(t[1], idx), b3);
-        __m256 hi = _mm256_blendv_ps(_mm256_permutevar8x32_ps(t[2], idx),
-                                     _mm256_permutevar8x32_ps(t[3], idx), b3);
-        return _mm256_blendv_ps(lo, hi, b4);
-    }
-    /* fastlrn_pw1 of 8 lanes: window sums v0 (lanes 0-3) and v1 (4-7) */
-    static inline __m256 fl_pw(__m256d v0, __m256d v1, __m256 xv, const fl_pwv* P) {
-        __m128 h0 = _mm256_cvtpd_ps(_mm256_add_pd(P->k, _mm256_mul_pd(P->a, v0)));
-        __m128 h1 = _mm256_cvtpd_ps(_mm256_add_pd(P->k, _mm256_mul_pd(P->a, v1)));
-        __m256i b = _mm256_castps_si256(_mm256_insertf128_ps(_mm256_castps128_ps256(h0), h1, 1));
-        __m256i e = _mm256_srli_epi32(b, 23), j = _mm256_srli_epi32(b, 18);
-        __m256 m = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(b, P->mant), P->one));
-        __m256 r = _mm256_fmadd_ps(m, fl_lut32(P->ic, j), P->mone);
-        __m256 c = _mm256_mul_ps(_mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_fmadd_ps(
-            P->c4, r, P->c3), r, P->c2), r, P->c1), r);
-        __m256 ah = fl_lut32(P->kh, e), al = fl_lut32(P->kl, e);
-        __m256 bh = fl_lut32(P->th, j), bl = fl_lut32(P->tl, j);
-        __m256 kh = _mm256_mul_ps(ah, bh);
-        __m256 kl = _mm256_fmadd_ps(al, bh, _mm256_fmadd_ps(ah, bl, _mm256_fmsub_ps(ah, bh, kh)));
-        __m256 yv = _mm256_fmadd_ps(xv, kh, _mm256_mul_ps(xv, _mm256_fmadd_ps(kh, c, kl)));
-        return FL_COPYSIGN(yv, xv, P->sign);
-    }
-    static inline __m256d fastlrn_sq4_lo(__m256 a) {
-        __m256d d = _mm256_cvtps_pd(_mm256_castps256_ps128(a));
-        return _mm256_mul_pd(d, d);
-    }
-    static inline __m256d fastlrn_sq4_hi(__m256 a) {
-        __m256d d = _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1));
-        return _mm256_mul_pd(d, d);
-    }
-    /* lanes (bits 0-7) whose double sum (d0: lanes 0-3, d1: 4-7) is outside [lo, hi] or NaN */
-    static inline unsigned fastlrn_outside2(__m256d d0, __m256d d1, __m256d lo, __m256d hi) {
-        __m256d o0 = _mm256_or_pd(_mm256_cmp_pd(d0, lo, _CMP_NGE_UQ), _mm256_cmp_pd(d0, hi, _CMP_NLE_UQ));
-        __m256d o1 = _mm256_or_pd(_mm256_cmp_pd(d1, lo, _CMP_NGE_UQ), _mm256_cmp_pd(d1, hi, _CMP_NLE_UQ));
-        return (unsigned)_mm256_movemask_pd(o0) | ((unsigned)_mm256_movemask_pd(o1) << 4);
-    }
-    static inline void fastlrn_pw_row(const float* x, float* y, const double* v, ptrdiff_t n,
-                                      const fastlrn_pw* W) {
-        fl_pwv P;
-        ptrdiff_t i;
-        fl_pwv_set(&P, W);
-        for (i = 0; i + 8 <= n; i += 8)
-            _mm256_storeu_ps(y + i, fl_pw(_mm256_loadu_pd(v + i), _mm256_loadu_pd(v + i + 4),
-                                          _mm256_loadu_ps(x + i), &P));
-        for (; i < n; i++) y[i] = fastlrn_pw1(x[i], v[i], W);
-    }
-    static ptrdiff_t fastlrn_rowg(const float* const* p, ptrdiff_t m, const float* x, float* y,
-                                  ptrdiff_t n, float ts, float c1, float c2, float c3, float c4,
-                                  float kh, float kl, float hi, const fastlrn_pw* W,
-                                  double vlo, double vhi) {
-        fl_sf K;
-        fl_pwv P;
-        const __m256 fhi = _mm256_set1_ps(hi);
-        const __m256d dlo = _mm256_set1_pd(vlo), dhi = _mm256_set1_pd(vhi);
-        ptrdiff_t j, i, bad = 0;
-        fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
-        fl_pwv_set(&P, W);
-        for (j = 0; j + 8 <= n; j += 8) {
-            __m256 a = _mm256_loadu_ps(p[0] + j), v, xv, tier, out;
-            __m256d d0 = fastlrn_sq4_lo(a), d1 = fastlrn_sq4_hi(a);
-            v = _mm256_mul_ps(a, a);
-            for (i = 1; i < m; i++) {
-                a = _mm256_loadu_ps(p[i] + j);
-                v = _mm256_fmadd_ps(a, a, v);
-                d0 = _mm256_add_pd(d0, fastlrn_sq4_lo(a));
-                d1 = _mm256_add_pd(d1, fastlrn_sq4_hi(a));
-            }
-            xv = _mm256_loadu_ps(x + j);
-            tier = _mm256_cmp_ps(v, fhi, _CMP_LE_OQ);
-            out = _mm256_blendv_ps(fl_pw(d0, d1, xv, &P), fl_series(v, xv, &K), tier);
-            bad += __builtin_popcount(fastlrn_outside2(d0, d1, dlo, dhi)
-                                      & ~(unsigned)_mm256_movemask_ps(tier) & 0xFFu);
-            _mm256_storeu_ps(y + j, out);
+            xv = FL_LOAD(x + j);
+            tier = FL_LE(v, fhi);
+            /* both formulas, then a select: a branch on mixed rows mispredicts */
+            FL_STORE(y + j, FL_SELECT(tier, fl_series(v, xv, &K), fl_pw(d0, d1, xv, &P)));
+            bad += __builtin_popcount(fastlrn_outside2(d0, d1, dlo, dhi) & ~FL_TBITS(tier)
+                                      & ((1u << FASTLRN_SIMD) - 1u));
         }
         for (; j < n; j++)
             y[j] = fastlrn_rowg1(p, m, j, x[j], ts, c1, c2, c3, c4, kh, kl, hi, W, vlo, vhi, &bad);
         return bad;
     }
+    /* fastlrn_bwd_pw1 of a row; returns how many v are outside [vlo, vhi] (NaN included) */
     static inline ptrdiff_t fastlrn_bwd_pw_row(const float* x, const float* g, const double* v,
                                                ptrdiff_t n, const fastlrn_pw* W, double vlo,
                                                double vhi, double* p, double* w) {
         fl_pwv P;
-        const __m256 one = _mm256_set1_ps(1.0f);
-        const __m256d dlo = _mm256_set1_pd(vlo), dhi = _mm256_set1_pd(vhi);
+        const fl_v one = FL_SET1(1.0f);
+        const fl_d dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi);
         ptrdiff_t i, out = 0;
         fl_pwv_set(&P, W);
-        for (i = 0; i + 8 <= n; i += 8) {
-            __m256d v0 = _mm256_loadu_pd(v + i), v1 = _mm256_loadu_pd(v + i + 4);
-            __m256 q = fl_pw(v0, v1, one, &P);
-            __m256 xv = _mm256_loadu_ps(x + i), gv = _mm256_loadu_ps(g + i);
-            __m256d q0 = _mm256_cvtps_pd(_mm256_castps256_ps128(q));
-            __m256d q1 = _mm256_cvtps_pd(_mm256_extractf128_ps(q, 1));
-            __m256d gx0 = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(gv)),
-                                        _mm256_cvtps_pd(_mm256_castps256_ps128(xv)));
-            __m256d gx1 = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(gv, 1)),
-                                        _mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)));
-            _mm256_storeu_pd(w + i, _mm256_mul_pd(gx0, q0));
-            _mm256_storeu_pd(w + i + 4, _mm256_mul_pd(gx1, q1));
-            _mm256_storeu_pd(p + i, _mm256_mul_pd(q0, _mm256_add_pd(P.k, _mm256_mul_pd(P.a, v0))));
-            _mm256_storeu_pd(p + i + 4, _mm256_mul_pd(q1, _mm256_add_pd(P.k, _mm256_mul_pd(P.a, v1))));
+        for (i = 0; i + FASTLRN_SIMD <= n; i += FASTLRN_SIMD) {
+            fl_d v0 = FL_DLOAD(v + i), v1 = FL_DLOAD(v + i + FL_DW);
+            fl_v q = fl_pw(v0, v1, one, &P);
+            fl_v xv = FL_LOAD(x + i), gv = FL_LOAD(g + i);
+            fl_d q0 = FL_DLO(q), q1 = FL_DHI(q);
+            FL_DSTORE(w + i, FL_DMUL(FL_DMUL(FL_DLO(gv), FL_DLO(xv)), q0));
+            FL_DSTORE(w + i + FL_DW, FL_DMUL(FL_DMUL(FL_DHI(gv), FL_DHI(xv)), q1));
+            FL_DSTORE(p + i, FL_DMUL(q0, FL_DADD(P.k, FL_DMUL(P.a, v0))));
+            FL_DSTORE(p + i + FL_DW, FL_DMUL(q1, FL_DADD(P.k, FL_DMUL(P.a, v1))));
             out += __builtin_popcount(fastlrn_outside2(v0, v1, dlo, dhi));
         }
         for (; i < n; i++) {
@@ -662,7 +565,6 @@ cdef extern from *:
         }
         return out;
     }
-    #endif
     #endif
     """
     double FASTLRN_SMIN_FLOOR
