@@ -303,9 +303,11 @@ def _run_within(arrays, lo, hi, a, beta, k, axis, nthreads):
     x = arrays[0]
     strides = [_estrides(arr) for arr in arrays]
     plane_axes = sorted({0, axis})
+    # The spatial axes in their logical order, whatever the strides: the box
+    # sums are separable, one axis after another, and rounding depends on
+    # that order (putting the most contiguous axis last made a Fortran-order
+    # input differ by an ulp in near-ties); the kernels read any strides.
     spatial = [ax for ax in range(x.ndim) if ax not in plane_axes]
-    # The box is symmetric in its axes: order them so the last is the most contiguous.
-    spatial.sort(key=lambda ax: -abs(strides[0][ax]))
     shape = [x.shape[ax] for ax in spatial]
     pdims = [(x.shape[ax], [st[ax] for st in strides]) for ax in plane_axes]
     pdims.append((1, [0] * len(arrays)))
