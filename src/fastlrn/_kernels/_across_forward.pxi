@@ -336,63 +336,6 @@ cdef extern from *:
     }
     #endif
     #if FASTLRN_SIMD == 16
-    /* fastlrn_q5x4 for rows with elements outside the float tier, AVX-512
-       build: each element by the formula its own window selects, in one
-       pass. In the tier (float sum <= hi): the series, as fastlrn_q5x4.
-       Else the power step (fastlrn_pw1) of the double window sum, formed as
-       f32_finish forms it ((((x0**2 + x1**2) + x2**2) + x3**2) + x4**2 of
-       the double squares); f32_finish then gives these the same bits. The
-       number of elements whose double sum is outside [vlo, vhi]
-       (needs_fix, NaN included) is returned: the caller redoes those rows. */
-    static inline __m512d fastlrn_sum5d(__m512d q0, __m512d q1, __m512d q2, __m512d q3, __m512d q4) {
-        return _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_add_pd(q0, q1), q2), q3), q4);
-    }
-    static ptrdiff_t fastlrn_q5x4g(const float* const* p, float* const* ys, ptrdiff_t n,
-                                   float ts, float c1, float c2, float c3, float c4, float kh,
-                                   float kl, float hi, const fastlrn_pw* W, double vlo,
-                                   double vhi) {
-        const float *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
-        const float *p4 = p[4], *p5 = p[5], *p6 = p[6], *p7 = p[7];
-        float* y[4] = {ys[0], ys[1], ys[2], ys[3]};
-        fl_sf K;
-        fl_pwv P;
-        const fl_v fhi = FL_SET1(hi);
-        const __m512d dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
-        ptrdiff_t j, bad = 0;
-        int i;
-        fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
-        fl_pwv_set(&P, W);
-        for (j = 0; j < n; j += 16) {
-            const __mmask16 m = fl_lanes(j, n);
-            __m512 a[8], v;
-            __m512d ql[8], qh[8], d0, d1;
-            a[0] = _mm512_maskz_loadu_ps(m, p0 + j); a[1] = _mm512_maskz_loadu_ps(m, p1 + j);
-            a[2] = _mm512_maskz_loadu_ps(m, p2 + j); a[3] = _mm512_maskz_loadu_ps(m, p3 + j);
-            a[4] = _mm512_maskz_loadu_ps(m, p4 + j); a[5] = _mm512_maskz_loadu_ps(m, p5 + j);
-            a[6] = _mm512_maskz_loadu_ps(m, p6 + j); a[7] = _mm512_maskz_loadu_ps(m, p7 + j);
-            for (i = 0; i < 8; i++) {
-                ql[i] = fastlrn_sq_lo(a[i]);
-                qh[i] = fastlrn_sq_hi(a[i]);
-            }
-            for (i = 0; i < 4; i++) {
-                __mmask16 tier;
-                unsigned fix;
-                __m512 out;
-                v = fl_sumsq5(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4]);
-                tier = _mm512_cmp_ps_mask(v, fhi, _CMP_LE_OQ);
-                d0 = fastlrn_sum5d(ql[i], ql[i + 1], ql[i + 2], ql[i + 3], ql[i + 4]);
-                d1 = fastlrn_sum5d(qh[i], qh[i + 1], qh[i + 2], qh[i + 3], qh[i + 4]);
-                out = fl_pw(d0, d1, a[i + 2], &P);
-                /* always: a branch on mixed rows mispredicts */
-                out = _mm512_mask_blend_ps(tier, out, fl_series(v, a[i + 2], &K));
-                /* lanes (in m, outside the tier) whose double sum needs_fix */
-                fix = fastlrn_outside2(d0, d1, dlo, dhi);
-                bad += __builtin_popcount(fix & m & ~(unsigned)tier);
-                _mm512_mask_storeu_ps(y[i] + j, m, out);
-            }
-        }
-        return bad;
-    }
     /* Lines of C channels (C a multiple of 16, windows [c - lo, c + hi]
        within 16 channels) with elements outside the float tier, AVX-512
        build: each element by its own formula, one pass, as fastlrn_q5x4g
@@ -454,6 +397,64 @@ cdef extern from *:
                                     ptrdiff_t lo, ptrdiff_t hi, float ts, float c1, float c2,
                                     float c3, float c4, float kh, float kl, float fhi_,
                                     const fastlrn_pw* W, double vlo, double vhi) { return -1; }
+    #endif
+    #if FASTLRN_SIMD
+    /* fastlrn_q5x4 for rows with elements outside the float tier, AVX-512
+       and AVX2 builds: each element by the formula its own window selects,
+       in one pass. In the tier (float sum <= hi): the series, as
+       fastlrn_q5x4. Else the power step (fl_pw) of the double window sum,
+       formed as f32_finish forms it ((((x0**2 + x1**2) + x2**2) + x3**2) +
+       x4**2 of the double squares); f32_finish then gives these the same
+       bits. The number of elements whose double sum is outside [vlo, vhi]
+       (needs_fix, NaN included) is returned: the caller redoes those rows. */
+    static inline fl_d fastlrn_sum5d(fl_d q0, fl_d q1, fl_d q2, fl_d q3, fl_d q4) {
+        return FL_DADD(FL_DADD(FL_DADD(FL_DADD(q0, q1), q2), q3), q4);
+    }
+    static ptrdiff_t fastlrn_q5x4g(const float* const* p, float* const* ys, ptrdiff_t n,
+                                   float ts, float c1, float c2, float c3, float c4, float kh,
+                                   float kl, float hi, const fastlrn_pw* W, double vlo,
+                                   double vhi) {
+        const float* r[8] = {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
+        float* y[4] = {ys[0], ys[1], ys[2], ys[3]};
+        fl_sf K;
+        fl_pwv P;
+        const fl_v fhi = FL_SET1(hi);
+        const fl_d dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi);
+        const fl_m all = fl_lanes(0, FASTLRN_SIMD);
+        ptrdiff_t j, bad = 0;
+        int i;
+        fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
+        fl_pwv_set(&P, W);
+        /* full vectors, then the row's last (full: whether m has every lane) */
+        #define FASTLRN_Q5X4G_STEP(m, full) do { \
+            fl_v a[8], v, out; \
+            fl_d ql[8], qh[8], d0, d1; \
+            fl_t tier; \
+            for (i = 0; i < 8; i++) { \
+                a[i] = FL_LOADX(m, full, r[i] + j); \
+                ql[i] = fastlrn_sq_lo(a[i]); \
+                qh[i] = fastlrn_sq_hi(a[i]); \
+            } \
+            for (i = 0; i < 4; i++) { \
+                v = fl_sumsq5(a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4]); \
+                tier = FL_LE(v, fhi); \
+                d0 = fastlrn_sum5d(ql[i], ql[i + 1], ql[i + 2], ql[i + 3], ql[i + 4]); \
+                d1 = fastlrn_sum5d(qh[i], qh[i + 1], qh[i + 2], qh[i + 3], qh[i + 4]); \
+                /* both formulas, then a select: a branch on mixed rows mispredicts */ \
+                out = FL_SELECT(tier, fl_series(v, a[i + 2], &K), fl_pw(d0, d1, a[i + 2], &P)); \
+                bad += __builtin_popcount(fastlrn_outside2(d0, d1, dlo, dhi) & FL_MBITS(m) \
+                                          & ~FL_TBITS(tier)); \
+                FL_STOREX(y[i] + j, m, full, out); \
+            } \
+        } while (0)
+        for (j = 0; j + FASTLRN_SIMD <= n; j += FASTLRN_SIMD)
+            FASTLRN_Q5X4G_STEP(all, 1);
+        if (j < n)
+            FASTLRN_Q5X4G_STEP(fl_lanes(j, n), 0);
+        #undef FASTLRN_Q5X4G_STEP
+        return bad;
+    }
+    #else
     static ptrdiff_t fastlrn_q5x4g(const float* const* p, float* const* ys, ptrdiff_t n,
                                    float ts, float c1, float c2, float c3, float c4, float kh,
                                    float kl, float hi, const fastlrn_pw* W, double vlo,
@@ -529,7 +530,7 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
             for i in range(4):
                 xq[i] = xrows[i + lo]
                 yq[i] = y + (c + i) * ys_c
-            if general and SIMD == 16:
+            if general and SIMD:
                 # a quad of this tile left the tier: every quad after it
                 # through the loop that gives each element its own formula
                 if q5x4g(xrows, yq, w, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4,
@@ -545,7 +546,7 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
                      P.sf.kl, P.sf.hi, 4 * xs_c if not (pf or keep) and c + 9 < C else 0, insq)
             else:
                 f32_sumsq_series5x4(xrows, xq, yq, w, &P.sf, insq)
-            if SIMD == 16 and lo == 2 and P.pw_ok and (
+            if SIMD and lo == 2 and P.pw_ok and (
                     insq[0] != w or insq[1] != w or insq[2] != w or insq[3] != w):
                 general = True
                 continue        # the same quad again, by q5x4g

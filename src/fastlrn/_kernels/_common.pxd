@@ -186,6 +186,7 @@ cdef extern from *:
     #define FL_LE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
     #define FL_SELECT(t, a, b) _mm512_mask_blend_ps(t, b, a)     /* t ? a : b */
     #define FL_TBITS(t) ((unsigned)(t))
+    #define FL_MBITS(m) ((unsigned)(m))
     #define FL_DOUT(d, lo, hi) ((unsigned)(_mm512_cmp_pd_mask(d, lo, _CMP_NGE_UQ) \
                                            | _mm512_cmp_pd_mask(d, hi, _CMP_NLE_UQ)))
     #elif defined(__AVX2__) && defined(__FMA__)
@@ -288,6 +289,7 @@ cdef extern from *:
     #define FL_LE(a, b) _mm256_cmp_ps(a, b, _CMP_LE_OQ)
     #define FL_SELECT(t, a, b) _mm256_blendv_ps(b, a, t)       /* t ? a : b */
     #define FL_TBITS(t) ((unsigned)_mm256_movemask_ps(t))
+    #define FL_MBITS(m) ((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(m)))
     #define FL_DOUT(d, lo, hi) ((unsigned)_mm256_movemask_pd(_mm256_or_pd( \
         _mm256_cmp_pd(d, lo, _CMP_NGE_UQ), _mm256_cmp_pd(d, hi, _CMP_NLE_UQ))))
     #else
