@@ -10,7 +10,8 @@ test_fma32.py). The cases with
 alpha = 1e-4 put most elements in the float tiers, with k**-beta not a
 float (k = 2, 0.7), the others mostly outside; sizes 4, 5 and 6 take each route's straight
 and general code for the ends of rows and lines. Four more cases, size 5 with 24
-channels, take the intrinsic loops of the AVX2 and AVX-512 builds (docs/performance.rst).
+channels, take the intrinsic loops of the AVX2 and AVX-512 builds (docs/performance.rst),
+and twenty more, data outside the float tier, the power step's vector loops.
 """
 
 import json
@@ -55,6 +56,18 @@ extra = [fastlrn.lrn(x2, size=5),
          fastlrn.lrn(np.ascontiguousarray(np.moveaxis(x2, 1, -1)), size=5, channel_axis=-1),
          fastlrn.lrn_backward(x2, dy2, size=5),
          fastlrn.lrn(x2, size=5, region="within")]
+# data outside the float tier (x 10, ReLU'd x 30) and TensorFlow's parameters
+# (size 11, alpha 1, k 1, beta 0.5), 32 channels: the power step and the
+# one-pass loops of the vector builds (the four-row loop, lines of any window,
+# 5 x 5 within, the one-pass row, the gradient's q) against the scalar forms
+x3 = rng.standard_normal((2, 32, 9, 21)).astype(np.float32)
+dy3 = rng.standard_normal(x3.shape).astype(np.float32)
+for data in (x3 * np.float32(10), np.maximum(x3, 0) * np.float32(30)):
+    nhwc = np.ascontiguousarray(np.moveaxis(data, 1, -1))
+    for params in (dict(size=5), dict(size=11, alpha=1.0, k=1.0, beta=0.5), dict(beta=0.6)):
+        extra += [fastlrn.lrn(data, **params), fastlrn.lrn(nhwc, channel_axis=-1, **params),
+                  fastlrn.lrn_backward(data, dy3, **params)]
+    extra.append(fastlrn.lrn(data, size=5, region="within"))
 for i, a in enumerate(extra):
     np.save(sys.argv[1] + f"_x{i}.npy", a)
 print(json.dumps(out))
@@ -83,7 +96,7 @@ def test_builds_agree_bit_for_bit(tmp_path):
         assert _run(isa, str(tmp_path / isa)) == isa
         results[isa] = [np.load(tmp_path / f"{isa}_{p}{i}.npy") for p in ("", "b")
                         for i in range(12)]
-        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(4)]
+        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(24)]
     base = results["baseline"]
     for isa in usable[1:]:
         for i, (a, b) in enumerate(zip(base, results[isa])):
