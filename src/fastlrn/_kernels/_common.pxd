@@ -111,8 +111,10 @@ cdef extern from *:
     #define FASTLRN_PREFETCH(p) ((void)(p))
     #endif
     /* AVX-512 and AVX2 builds: pieces of the kernels written with intrinsics
-       (fastlrn_w5_strip, fastlrn_lines5, fastlrn_q5x4, fastlrn_bwd_fused2),
-       through the FL_ layer below: FASTLRN_SIMD floats a vector (16 or 8;
+       (fastlrn_w5_strip, fastlrn_lines5, fastlrn_q5x4, fastlrn_bwd_fused2,
+       and for data outside the float tier the power step fl_pw and the loops
+       around it: fastlrn_rowg, fastlrn_q5x4g, fastlrn_linesg,
+       fastlrn_w5g_strip), through the FL_ layer below: FASTLRN_SIMD floats a vector (16 or 8;
        0 in the baseline build, which keeps the plain loops), masked loads
        and stores at the ends of rows. Each is the same IEEE operations in
        the same order as the plain code it replaces, lane by lane, so every
