@@ -157,22 +157,14 @@ cdef inline double f64_comp5(double s0, double s1, double s2, double s3,
                               double s4) noexcept nogil:
     """rows_window_sum's compensated sum of five squares: the TwoSum chain of add_d,
     its errors added in order, then to the sum (finish_d)."""
-    cdef double o = s0, c = 0.0, t, bb
-    t = o + s1
-    bb = t - o
-    c = c + ((o - (t - bb)) + (s1 - bb))
-    o = t
-    t = o + s2
-    bb = t - o
-    c = c + ((o - (t - bb)) + (s2 - bb))
-    o = t
-    t = o + s3
-    bb = t - o
-    c = c + ((o - (t - bb)) + (s3 - bb))
-    o = t
+    cdef double o = s0 + s1
+    cdef double c = 0.0 + two_sum_err(s0, s1, o)
+    cdef double t = o + s2
+    c = c + two_sum_err(o, s2, t)
+    o = t + s3
+    c = c + two_sum_err(t, s3, o)
     t = o + s4
-    bb = t - o
-    c = c + ((o - (t - bb)) + (s4 - bb))
+    c = c + two_sum_err(o, s4, t)
     return t + c
 
 

@@ -25,7 +25,7 @@
 #      arithmetic is exact enough (overflow, underflow, NaN, inf) are
 #      recomputed, in double or, where double is not enough either, in long
 #      double from the values.
-from libc.math cimport sqrt, pow, fabs, fmin, fmax, ldexp, nextafterf, copysignf, fabsf, floor, log2
+from libc.math cimport sqrt, pow, fabs, fmin, fmax, ldexp, nextafterf, floor, log2
 from cython cimport floating
 from libc.stdint cimport uint32_t
 
@@ -365,7 +365,11 @@ cdef extern from *:
         *w = ((double)g * (double)x) * q;
         *p = q * (W->k + W->a * v);
     }
-    /* f32_series (the float tier's formula), in C for the rows below */
+    /* The float tier's formula (f32_series; fl_series lane by lane): x *
+       (k + a*v)**-beta = fma(x, kh, x * fma(kh, c, kl)), c the degree-4
+       series of (1 + t)**-beta - 1 in t = (a/k) v. y has the sign of x
+       (k**-beta * (1 + c) > 0); copysign also keeps -0, which the sum would
+       turn into -0 + +0 = +0 when kh*c + kl < 0. */
     static inline float fastlrn_series1(float xv, float v, float ts, float c1, float c2,
                                         float c3, float c4, float kh, float kl) {
         float t = ts * v;
@@ -594,6 +598,8 @@ cdef extern from *:
         pass
     int pw_init "fastlrn_pw_init"(PowF* W, double k, double a, double beta, int E0) noexcept nogil
     float pw1 "fastlrn_pw1"(float x, double v, const PowF* W) noexcept nogil
+    float series1 "fastlrn_series1"(float xv, float v, float ts, float c1, float c2, float c3,
+                                    float c4, float kh, float kl) noexcept nogil
     void pw_row "fastlrn_pw_row"(const float* x, float* y, const double* v, Py_ssize_t n,
                                  const PowF* W) noexcept nogil
     Py_ssize_t bwd_pw_row "fastlrn_bwd_pw_row"(const float* x, const float* g, const double* v,
@@ -1051,12 +1057,8 @@ cdef inline void f32_sumsq_series5x4(const float** p, const float** xs, float** 
 
 
 cdef inline float f32_series(float xv, float v, const SeriesF* F) noexcept nogil:
-    """x * (k + a*v)**-beta by the float low tier (enable_f32_series)."""
-    cdef float t = F.ts * v
-    cdef float c = fma32(fma32(fma32(F.c4, t, F.c3), t, F.c2), t, F.c1) * t
-    # y has the sign of x (k**-beta * (1 + c) > 0); copysign also keeps -0,
-    # which the sum would turn into -0 + +0 = +0 when kh*c + kl < 0
-    return copysignf(fma32(xv, F.kh, xv * fma32(F.kh, c, F.kl)), xv)
+    """x * (k + a*v)**-beta by the float low tier (enable_f32_series): fastlrn_series1."""
+    return series1(xv, v, F.ts, F.c1, F.c2, F.c3, F.c4, F.kh, F.kl)
 
 
 cdef inline Py_ssize_t f32_sumsq_series(const float** p, Py_ssize_t m, const float* x, float* y,
@@ -1858,18 +1860,23 @@ cdef inline void copy_d(const double* src, double* out, Py_ssize_t n, double* co
             comp[j] = 0.0
 
 
+cdef inline double two_sum_err(double o, double b, double s) noexcept nogil:
+    """The rounding error of s = o + b (TwoSum): o + b - s exactly."""
+    cdef double bb = s - o
+    return (o - (s - bb)) + (b - bb)
+
+
 cdef inline void add_d(const double* src, double* out, Py_ssize_t n, double* comp) noexcept nogil:
     """out += src; with comp, the rounding error of each addition (TwoSum) goes to comp."""
     cdef Py_ssize_t j
-    cdef double s, bb
+    cdef double s
     if comp == NULL:
         for j in range(n):
             out[j] = out[j] + src[j]
     else:
         for j in range(n):
             s = out[j] + src[j]
-            bb = s - out[j]
-            comp[j] = comp[j] + ((out[j] - (s - bb)) + (src[j] - bb))
+            comp[j] = comp[j] + two_sum_err(out[j], src[j], s)
             out[j] = s
 
 

@@ -21,7 +21,7 @@ from fastlrn._kernels._common cimport (
     F32_SUM_TAPS, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
     line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX, fma32,
     SIMD, PowF, pw1, pw_row, rowg, f32_series_select, series12, f64_half, f64_quarter,
-    f64_one, f64_pow, MODE_RSQRT, MODE_RSQRT_QUARTER, MODE_RECIP,
+    f64_one, f64_pow, MODE_RSQRT, MODE_RSQRT_QUARTER, MODE_RECIP, two_sum_err,
 )
 
 ctypedef Py_ssize_t idx_t

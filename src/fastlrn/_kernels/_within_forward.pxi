@@ -264,19 +264,23 @@ cdef extern from *:
        column -2; ml: the lanes of each vector from there inside the row
        and the band's reach): for column j, ((((x[j-2]**2 + x[j-1]**2) +
        x[j]**2) + x[j+1]**2) + x[j+2]**2), as f32_sq_run_sum forms it. */
+    /* lanes l of ((((q[l] + q[l+1]) + q[l+2]) + q[l+3]) + q[l+4]), q the
+       vector a followed by b */
+    static inline fl_v fastlrn_w5_sum(fl_v a, fl_v b) {
+        fl_v s = FL_ADD(a, FL_SHIFT(b, a, 1));
+        s = FL_ADD(s, FL_SHIFT(b, a, 2));
+        s = FL_ADD(s, FL_SHIFT(b, a, 3));
+        return FL_ADD(s, FL_SHIFT(b, a, 4));
+    }
     static inline void fastlrn_w5_rowsums(const float* xr, const fl_m* ml, fl_v* h) {
-        fl_v q[FASTLRN_W5_VECS + 1], s;
+        fl_v q[FASTLRN_W5_VECS + 1];
         int v;
         for (v = 0; v <= FASTLRN_W5_VECS; v++) {
             q[v] = FL_LOADZ(ml[v], xr + FASTLRN_SIMD * v);
             q[v] = FL_MUL(q[v], q[v]);
         }
-        for (v = 0; v < FASTLRN_W5_VECS; v++) {
-            s = FL_ADD(q[v], FL_SHIFT(q[v + 1], q[v], 1));
-            s = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 2));
-            s = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 3));
-            h[v] = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 4));
-        }
+        for (v = 0; v < FASTLRN_W5_VECS; v++)
+            h[v] = fastlrn_w5_sum(q[v], q[v + 1]);
     }
     /* Output rows [first, last) of a strip of H rows of n elements (x rows
        xs0 apart, y rows ys0 apart); 1 if every window sum is in the float
@@ -341,13 +345,14 @@ cdef extern from *:
        box_sum forms it for float32 data: last-axis sums ((((q[j-2] +
        q[j-1]) + q[j]) + q[j+1]) + q[j+2]) of the double squares, zeros
        beyond the row, then the five rows' sums in order, zero rows outside
-       the strip (exact zeros, as clipping). Bands of 32 columns. Returns how
+       the strip (exact zeros, as clipping). Bands of 16 columns (32 took
+       1.76x the time: the ring of row sums and the tables spill). Returns how
        many elements outside the tier need_fix (the caller then redoes the
        strip by within_plane_f32). */
     #define FASTLRN_W5G_VECS 1
     static inline void fastlrn_w5g_rowsums(const float* xr, const fl_m* ml, fl_v* hf,
                                            __m512d* hd) {
-        fl_v q[FASTLRN_W5G_VECS + 1], a, s;
+        fl_v q[FASTLRN_W5G_VECS + 1], a;
         __m512d d[2 * FASTLRN_W5G_VECS + 1], t;
         int v, u;
         for (v = 0; v <= FASTLRN_W5G_VECS; v++) {
@@ -357,12 +362,8 @@ cdef extern from *:
             if (v < FASTLRN_W5G_VECS)
                 d[2 * v + 1] = fastlrn_sq_hi(a);
         }
-        for (v = 0; v < FASTLRN_W5G_VECS; v++) {
-            s = FL_ADD(q[v], FL_SHIFT(q[v + 1], q[v], 1));
-            s = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 2));
-            s = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 3));
-            hf[v] = FL_ADD(s, FL_SHIFT(q[v + 1], q[v], 4));
-        }
+        for (v = 0; v < FASTLRN_W5G_VECS; v++)
+            hf[v] = fastlrn_w5_sum(q[v], q[v + 1]);
         #define FASTLRN_SHIFTD(b, a, k) _mm512_castsi512_pd(_mm512_alignr_epi64( \
             _mm512_castpd_si512(b), _mm512_castpd_si512(a), k))
         for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++) {
