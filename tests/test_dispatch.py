@@ -11,7 +11,8 @@ alpha = 1e-4 put most elements in the float tiers, with k**-beta not a
 float (k = 2, 0.7), the others mostly outside; sizes 4, 5 and 6 take each route's straight
 and general code for the ends of rows and lines. Four more cases, size 5 with 24
 channels, take the intrinsic loops of the AVX2 and AVX-512 builds (docs/performance.rst),
-and twenty more, data outside the float tier, the power step's vector loops.
+twenty more, data outside the float tier, the power step's vector loops, and six
+float64 cases the closed form's one-pass row (beta 0.5, 0.75 and 1).
 """
 
 import json
@@ -68,6 +69,13 @@ for data in (x3 * np.float32(10), np.maximum(x3, 0) * np.float32(30)):
         extra += [fastlrn.lrn(data, **params), fastlrn.lrn(nhwc, channel_axis=-1, **params),
                   fastlrn.lrn_backward(data, dy3, **params)]
     extra.append(fastlrn.lrn(data, size=5, region="within"))
+# float64, beta 0.5, 0.75 and 1: the closed form in one pass (f64_rowc), vectors
+# of doubles against the scalar form; plain (size 3) and compensated sums
+x4 = rng.standard_normal((2, 19, 9, 21)) * 10.0
+for beta, size in ((0.5, 11), (0.75, 5), (1.0, 3)):
+    extra += [fastlrn.lrn(x4, size=size, beta=beta),
+              fastlrn.lrn(np.ascontiguousarray(np.moveaxis(x4, 1, -1)), size=size, beta=beta,
+                          channel_axis=-1)]
 for i, a in enumerate(extra):
     np.save(sys.argv[1] + f"_x{i}.npy", a)
 print(json.dumps(out))
@@ -96,7 +104,7 @@ def test_builds_agree_bit_for_bit(tmp_path):
         assert _run(isa, str(tmp_path / isa)) == isa
         results[isa] = [np.load(tmp_path / f"{isa}_{p}{i}.npy") for p in ("", "b")
                         for i in range(12)]
-        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(24)]
+        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(30)]
     base = results["baseline"]
     for isa in usable[1:]:
         for i, (a, b) in enumerate(zip(base, results[isa])):

@@ -3,7 +3,8 @@
 float32 elements whose float window sum is outside the float tier take one
 vectorised power step (fastlrn_pw1 in _common.pxd: tables of 32 binades and
 32 mantissa intervals, a degree-4 series) from their window sum in double,
-for 0 < beta <= 2; float64 elements and other beta the double formula. These
+for 0 < beta <= 2; float64 elements and other beta the double formula (for
+float64 with beta 0.5, 0.75 or 1 on every element, in one pass). These
 tests hold every route to SPEC section 4 for t = a*sum/k from 0 to far
 beyond 1e6, check the documented accuracy of the step itself, and that the
 one-pass loops give the bits of the row-by-row routes (planar, channels
@@ -107,6 +108,37 @@ def test_one_pass_loops_give_the_row_routes_bits(kind):
     z = x.copy()
     fastlrn.lrn(z, out=z, size=5, region="within")
     np.testing.assert_array_equal(z, w)
+
+
+@pytest.mark.parametrize("beta", [0.5, 0.75, 1.0])
+@pytest.mark.parametrize("kind", ["normal", "scaled", "wide"])
+def test_float64_closed_form_one_pass_gives_the_row_routes_bits(beta, kind):
+    # float64 with beta 0.5, 0.75 or 1 take the closed form for every
+    # element, no tiers (closed_form in _common.pxd): contiguous rows and
+    # lines in one vectorised pass (f64_rowc), strided output by the row
+    # passes (rows_window_sum, general_row). Both must give the same bits,
+    # for plain sums (size <= 4) and compensated ones, windows clipped at
+    # the ends, up to 16 rows in one pass and beyond (17, 20: the passes).
+    rng = np.random.default_rng(int(10 * beta))
+    base = rng.standard_normal((2, 24, 7, 9))
+    x = {"normal": base, "scaled": base * 10.0, "wide": _wide(rng, base.shape)}[kind]
+    nhwc = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    for size in (1, 2, 4, 5, 6, 11, 16, 17, 20):
+        params = dict(size=size, alpha=1.0 if kind == "wide" else 1e-4, beta=beta, k=1.0)
+        y = fastlrn.lrn(x, num_threads=1, **params)
+        assert_ulp(y, oracle(x, np.float64, **params), **params)
+        strided = np.empty(x.shape + (2,))[..., 0]
+        fastlrn.lrn(x, out=strided, **params)
+        np.testing.assert_array_equal(strided, y)
+        np.testing.assert_array_equal(fastlrn.lrn(x, num_threads=2, **params), y)
+        z = x.copy()
+        fastlrn.lrn(z, out=z, **params)
+        np.testing.assert_array_equal(z, y)
+        ylast = np.moveaxis(y, 1, -1)
+        np.testing.assert_array_equal(fastlrn.lrn(nhwc, channel_axis=-1, **params), ylast)
+        strided = np.empty(nhwc.shape + (2,))[..., 0]
+        fastlrn.lrn(nhwc, channel_axis=-1, out=strided, **params)
+        np.testing.assert_array_equal(strided, ylast)
 
 
 def test_mixed_rows_take_each_elements_own_formula():

@@ -82,7 +82,18 @@ cdef inline void planar_row(const floating* x, floating* y, idx_t c, idx_t C, id
     cdef floating* yrow = y + c * ys_c
     cdef const floating* xrow = xb + (c % R) * T if keep else x + c * xs_c
     cdef int bad
-    if comp != NULL and P.poly1_ok:
+    cdef bint one_pass = False
+    cdef const double* rows[16]
+    if floating is double:
+        one_pass = (ys_i == 1 and last - first < 16 and closed_form(P.mode)
+                    and not P.poly_ok)
+    if one_pass:
+        # the window sums and the closed form in one pass (general_row's bits)
+        for j in range(first, last + 1):
+            rows[j - first] = sq + (j % R) * T
+        bad = f64_rowc(rows, last + 1 - first, <const double*>xrow, <double*>yrow, v, w,
+                       P.mode, comp != NULL, P.k, P.a, P.vlo_fast, P.vhi_fast) != 0
+    elif comp != NULL and P.poly1_ok:
         # compensated sums only for rows that leave the low tier
         rows_window_sum(sq, T, R, v, w, first, last, NULL)
         if plain_low_row(xrow, yrow, ys_i, v, w, P) == w:
@@ -181,11 +192,11 @@ cdef inline idx_t f64_general_row5(const double** p, const double* x, double* y,
                                    const Params* P) noexcept nogil:
     """A float64 row with a five-row window (rows p[0..4]) that left the low tier, in one
     pass: each element by the formula planar_row's passes give it (the low tier from
-    the plain sum vp, else from the compensated sum v; the high tier; the general
-    formula), selected per element without a branch (one loop per mode, so that
-    each vectorises). Returns how many elements need planar_row's fix (v outside
-    [vlo_fast, vhi_fast], vp outside the low tier): the caller then does the row by
-    planar_row.
+    the plain sum vp, else from the compensated sum v; the high tier; else pow, the
+    general formula of the beta values that keep the tiers, see closed_form), selected
+    per element without a branch but pow's. Returns how many elements need
+    planar_row's fix (v outside [vlo_fast, vhi_fast], vp outside the low tier): the
+    caller then does the row by planar_row.
     """
     cdef idx_t j
     cdef long long bad = 0
@@ -199,32 +210,13 @@ cdef inline idx_t f64_general_row5(const double** p, const double* x, double* y,
     cdef const double* p2 = p[2]
     cdef const double* p3 = p[3]
     cdef const double* p4 = p[4]
-    if P.mode == MODE_RSQRT_QUARTER:
-        for j in range(n):
-            vp = (((p0[j] * p0[j] + p1[j] * p1[j]) + p2[j] * p2[j]) + p3[j] * p3[j]) + p4[j] * p4[j]
-            v = f64_comp5(p0[j] * p0[j], p1[j] * p1[j], p2[j] * p2[j], p3[j] * p3[j], p4[j] * p4[j])
-            y[j] = f64_row5_pick(x[j], vp, v, f64_quarter(x[j], k + a * v), &S, l1, h1, lh, hh)
-            bad += (not ((vp >= l1) & (vp <= h1))) & ((not (v >= lf)) | (not (v <= hf)))
-    elif P.mode == MODE_RSQRT:
-        for j in range(n):
-            vp = (((p0[j] * p0[j] + p1[j] * p1[j]) + p2[j] * p2[j]) + p3[j] * p3[j]) + p4[j] * p4[j]
-            v = f64_comp5(p0[j] * p0[j], p1[j] * p1[j], p2[j] * p2[j], p3[j] * p3[j], p4[j] * p4[j])
-            y[j] = f64_row5_pick(x[j], vp, v, f64_half(x[j], k + a * v), &S, l1, h1, lh, hh)
-            bad += (not ((vp >= l1) & (vp <= h1))) & ((not (v >= lf)) | (not (v <= hf)))
-    elif P.mode == MODE_RECIP:
-        for j in range(n):
-            vp = (((p0[j] * p0[j] + p1[j] * p1[j]) + p2[j] * p2[j]) + p3[j] * p3[j]) + p4[j] * p4[j]
-            v = f64_comp5(p0[j] * p0[j], p1[j] * p1[j], p2[j] * p2[j], p3[j] * p3[j], p4[j] * p4[j])
-            y[j] = f64_row5_pick(x[j], vp, v, f64_one(x[j], k + a * v), &S, l1, h1, lh, hh)
-            bad += (not ((vp >= l1) & (vp <= h1))) & ((not (v >= lf)) | (not (v <= hf)))
-    else:
-        for j in range(n):
-            vp = (((p0[j] * p0[j] + p1[j] * p1[j]) + p2[j] * p2[j]) + p3[j] * p3[j]) + p4[j] * p4[j]
-            v = f64_comp5(p0[j] * p0[j], p1[j] * p1[j], p2[j] * p2[j], p3[j] * p3[j], p4[j] * p4[j])
-            y[j] = f64_row5_pick(x[j], vp, v, 0.0, &S, l1, h1, lh, hh)
-            if not (v >= lh and v <= hh):
-                y[j] = f64_pow(x[j], k + a * v, nb)      # (pow: no vector form)
-            bad += (not ((vp >= l1) & (vp <= h1))) & ((not (v >= lf)) | (not (v <= hf)))
+    for j in range(n):
+        vp = (((p0[j] * p0[j] + p1[j] * p1[j]) + p2[j] * p2[j]) + p3[j] * p3[j]) + p4[j] * p4[j]
+        v = f64_comp5(p0[j] * p0[j], p1[j] * p1[j], p2[j] * p2[j], p3[j] * p3[j], p4[j] * p4[j])
+        y[j] = f64_row5_pick(x[j], vp, v, 0.0, &S, l1, h1, lh, hh)
+        if not (v >= lh and v <= hh):
+            y[j] = f64_pow(x[j], k + a * v, nb)      # (pow: no vector form)
+        bad += (not ((vp >= l1) & (vp <= h1))) & ((not (v >= lf)) | (not (v <= hf)))
     return <idx_t>bad
 
 
@@ -657,7 +649,18 @@ cdef void across_line(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t
         t = xv[c]
         mid[c] = t * t
     cdef int bad
-    if comp != NULL and P.poly1_ok:
+    cdef bint one_pass = False
+    cdef const double* rows[16]
+    if floating is double:
+        one_pass = (ys_c == 1 and lo + hi < 16 and closed_form(P.mode)
+                    and not P.poly_ok)
+    if one_pass:
+        # as planar_row: the shifted padded lines are the window's rows
+        for c in range(lo + hi + 1):
+            rows[c] = pad + c
+        bad = f64_rowc(rows, lo + hi + 1, <const double*>xv, <double*>y, v, C, P.mode,
+                       comp != NULL, P.k, P.a, P.vlo_fast, P.vhi_fast) != 0
+    elif comp != NULL and P.poly1_ok:
         # compensated sums only for lines that leave the low tier (as across_planar_tile)
         line_window_sum(pad, v, C, lo + hi + 1, NULL)
         if plain_low_row(xv, y, ys_c, v, C, P) == C:

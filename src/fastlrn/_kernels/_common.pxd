@@ -175,6 +175,9 @@ cdef extern from *:
     #define FL_DSTORE(p, v) _mm512_storeu_pd(p, v)
     #define FL_DADD(a, b) _mm512_add_pd(a, b)
     #define FL_DMUL(a, b) _mm512_mul_pd(a, b)
+    #define FL_DSUB(a, b) _mm512_sub_pd(a, b)
+    #define FL_DDIV(a, b) _mm512_div_pd(a, b)
+    #define FL_DSQRT(a) _mm512_sqrt_pd(a)
     #define FL_DLO(a) _mm512_cvtps_pd(_mm512_castps512_ps256(a))
     #define FL_DHI(a) _mm512_cvtps_pd(_mm512_extractf32x8_ps(a, 1))
     #define FL_FROMD(d0, d1) _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(d0)), \
@@ -269,6 +272,9 @@ cdef extern from *:
     #define FL_DSTORE(p, v) _mm256_storeu_pd(p, v)
     #define FL_DADD(a, b) _mm256_add_pd(a, b)
     #define FL_DMUL(a, b) _mm256_mul_pd(a, b)
+    #define FL_DSUB(a, b) _mm256_sub_pd(a, b)
+    #define FL_DDIV(a, b) _mm256_div_pd(a, b)
+    #define FL_DSQRT(a) _mm256_sqrt_pd(a)
     #define FL_DLO(a) _mm256_cvtps_pd(_mm256_castps256_ps128(a))
     #define FL_DHI(a) _mm256_cvtps_pd(_mm256_extractf128_ps(a, 1))
     #define FL_FROMD(d0, d1) _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(d0)), \
@@ -574,6 +580,77 @@ cdef extern from *:
         return out;
     }
     #endif
+    /* float64 data, beta 0.5, 0.75 or 1 (no series tiers): a row in one pass.
+       Window j's squares are p[0][j] .. p[m-1][j]; their sum is formed as
+       rows_window_sum forms it (in order; with comp, each addition's TwoSum
+       error added to a compensation that starts at 0.0 and is added last),
+       stored to v[j], and y[j] = x[j] * s**-beta, s = k + a*v[j], by
+       general_row's closed form for mode 1 (x * (1/sqrt(s))), 2 (r = sqrt(s):
+       x * (1/(r*sqrt(r)))) or 3 (x / s). Vectors of doubles in the AVX-512
+       and AVX2 builds, the row's last elements and the baseline build by the
+       scalar form: the same IEEE operations (all correctly rounded), so the
+       same bits. Returns how many v[j] are outside [vlo, vhi] (needs_fix,
+       NaN included). */
+    static inline double fastlrn_f64_close1(double xv, double s, int mode) {
+        double r;
+        if (mode == 1) return xv * (1.0 / sqrt(s));
+        if (mode == 2) { r = sqrt(s); return xv * (1.0 / (r * sqrt(r))); }
+        return xv / s;
+    }
+    static ptrdiff_t fastlrn_f64_rowc(const double* const* p, ptrdiff_t m, const double* x,
+                                      double* y, double* v, ptrdiff_t n, int mode, int comp,
+                                      double k, double a, double vlo, double vhi) {
+        ptrdiff_t i, j = 0, bad = 0;
+        double acc, c, q, t, bb;
+    #if FASTLRN_SIMD
+        const fl_d K = FL_DSET1(k), A = FL_DSET1(a), one = FL_DSET1(1.0);
+        const fl_d dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi);
+        for (; j + FL_DW <= n; j += FL_DW) {
+            fl_d dacc = FL_DLOAD(p[0] + j), dc = FL_DSET1(0.0), dq, dt, dbb, s, r, yv;
+            const fl_d xv = FL_DLOAD(x + j);
+            for (i = 1; i < m; i++) {
+                dq = FL_DLOAD(p[i] + j);
+                dt = FL_DADD(dacc, dq);
+                if (comp) {
+                    dbb = FL_DSUB(dt, dacc);
+                    dc = FL_DADD(dc, FL_DADD(FL_DSUB(dacc, FL_DSUB(dt, dbb)), FL_DSUB(dq, dbb)));
+                }
+                dacc = dt;
+            }
+            if (comp) dacc = FL_DADD(dacc, dc);
+            FL_DSTORE(v + j, dacc);
+            s = FL_DADD(K, FL_DMUL(A, dacc));
+            if (mode == 1) {
+                yv = FL_DMUL(xv, FL_DDIV(one, FL_DSQRT(s)));
+            } else if (mode == 2) {
+                r = FL_DSQRT(s);
+                yv = FL_DMUL(xv, FL_DDIV(one, FL_DMUL(r, FL_DSQRT(r))));
+            } else {
+                yv = FL_DDIV(xv, s);
+            }
+            FL_DSTORE(y + j, yv);
+            bad += __builtin_popcount(FL_DOUT(dacc, dlo, dhi));
+        }
+    #endif
+        for (; j < n; j++) {
+            acc = p[0][j];
+            c = 0.0;
+            for (i = 1; i < m; i++) {
+                q = p[i][j];
+                t = acc + q;
+                if (comp) {
+                    bb = t - acc;
+                    c = c + ((acc - (t - bb)) + (q - bb));
+                }
+                acc = t;
+            }
+            if (comp) acc = acc + c;
+            v[j] = acc;
+            y[j] = fastlrn_f64_close1(x[j], k + a * acc, mode);
+            bad += !(acc >= vlo && acc <= vhi);
+        }
+        return bad;
+    }
     """
     double FASTLRN_SMIN_FLOOR
     double FASTLRN_SMIN_SCALE
@@ -605,6 +682,10 @@ cdef extern from *:
     Py_ssize_t bwd_pw_row "fastlrn_bwd_pw_row"(const float* x, const float* g, const double* v,
                                                Py_ssize_t n, const PowF* W, double vlo,
                                                double vhi, double* p, double* w) noexcept nogil
+    Py_ssize_t f64_rowc "fastlrn_f64_rowc"(const double** p, Py_ssize_t m, const double* x,
+                                           double* y, double* v, Py_ssize_t n, int mode, int comp,
+                                           double k, double a, double vlo,
+                                           double vhi) noexcept nogil
     Py_ssize_t rowg "fastlrn_rowg"(const float** p, Py_ssize_t m, const float* x, float* y,
                                    Py_ssize_t n, float ts, float c1, float c2, float c3, float c4,
                                    float kh, float kl, float hi, const PowF* W, double vlo,
@@ -771,7 +852,24 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
         series_params(&P, is_float)
     else:
         P.poly_ok = 0       # float64 with beta > 2: long double path throughout
+    if (not is_float) and closed_form(P.mode):
+        P.poly_ok = 0       # float64: the closed form for every element (closed_form)
+        P.poly1_ok = 0
     return P
+
+
+cdef inline bint closed_form(int mode) noexcept nogil:
+    """beta 0.5, 0.75 or 1: s**-beta by square roots and a division (general_row).
+
+    float64 data with these take the closed form for every element, with no
+    series tiers (make_params): with the sums and the closed form in one
+    vectorised pass (f64_rowc, across_planar) the tiers no longer pay, since
+    the square roots and division run beside the compensated sums, and one
+    formula for every element makes the time independent of the data
+    (issue 15). Other beta values keep the tiers (their general formula is
+    pow, which has no vector form here).
+    """
+    return mode >= MODE_RSQRT and mode <= MODE_RECIP
 
 
 cdef inline void enable_pw(Params* P, double slo, double shi) noexcept nogil:

@@ -20,8 +20,8 @@ from fastlrn._kernels._common cimport (
     BWD_F32_TAPS, series6, Series, SeriesF, F32_COUNT_CHUNK,
     F32_SUM_TAPS, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
     line_window_sum, rows_window_sum, add_rows, outside, bwd_row, fastlrn_powl, DBL_MAX, fma32,
-    SIMD, PowF, pw1, pw_row, rowg, f32_series_select, series12, f64_half, f64_quarter,
-    f64_one, f64_pow, MODE_RSQRT, MODE_RSQRT_QUARTER, MODE_RECIP, two_sum_err,
+    SIMD, PowF, pw1, pw_row, rowg, f32_series_select, series12, f64_pow, two_sum_err,
+    f64_rowc, closed_form,
 )
 
 ctypedef Py_ssize_t idx_t
