@@ -591,6 +591,8 @@ cdef extern from *:
        scalar form: the same IEEE operations (all correctly rounded), so the
        same bits. Returns how many v[j] are outside [vlo, vhi] (needs_fix,
        NaN included). */
+    /* x * s**-beta by the closed form of mode MODE_RSQRT (1), MODE_RSQRT_QUARTER
+       (2) or MODE_RECIP (3): f64_half, f64_quarter, f64_one and this row */
     static inline double fastlrn_f64_close1(double xv, double s, int mode) {
         double r;
         if (mode == 1) return xv * (1.0 / sqrt(s));
@@ -682,6 +684,7 @@ cdef extern from *:
     Py_ssize_t bwd_pw_row "fastlrn_bwd_pw_row"(const float* x, const float* g, const double* v,
                                                Py_ssize_t n, const PowF* W, double vlo,
                                                double vhi, double* p, double* w) noexcept nogil
+    double f64_close1 "fastlrn_f64_close1"(double xv, double s, int mode) noexcept nogil
     Py_ssize_t f64_rowc "fastlrn_f64_rowc"(const double** p, Py_ssize_t m, const double* x,
                                            double* y, double* v, Py_ssize_t n, int mode, int comp,
                                            double k, double a, double vlo,
@@ -1690,17 +1693,18 @@ cdef inline double series_value(const floating* dtype_tag, double xv, double v,
         return series12(xv, v, S)
 
 
+# The closed forms are written once, in C (fastlrn_f64_close1), for these and
+# for the one-pass row f64_rowc.
 cdef inline double f64_half(double xv, double s) noexcept nogil:
-    return xv * (1.0 / sqrt(s))
+    return f64_close1(xv, s, MODE_RSQRT)
 
 
 cdef inline double f64_quarter(double xv, double s) noexcept nogil:
-    cdef double r = sqrt(s)
-    return xv * (1.0 / (r * sqrt(r)))
+    return f64_close1(xv, s, MODE_RSQRT_QUARTER)
 
 
 cdef inline double f64_one(double xv, double s) noexcept nogil:
-    return xv / s
+    return f64_close1(xv, s, MODE_RECIP)
 
 
 cdef inline double f64_pow(double xv, double s, double nb) noexcept nogil:
