@@ -111,7 +111,7 @@ def test_num_threads_numpy_integer_and_more_than_cores(rng):
     np.testing.assert_array_equal(fastlrn.lrn(x, num_threads=many), want)
 
 
-def _longest_stall(x, out):
+def _longest_stall(x, out, call):
     """Longest wait of the main thread while a worker thread runs lrn.
 
     Returns (longest gap between the main thread's wake-ups, shortest lrn
@@ -125,7 +125,7 @@ def _longest_stall(x, out):
     def work():
         for _ in range(4):
             t0 = time.perf_counter()
-            fastlrn.lrn(x, out=out, num_threads=1)
+            call(x, out)
             calls.append(time.perf_counter() - t0)
         done.set()
 
@@ -140,21 +140,44 @@ def _longest_stall(x, out):
     return longest, min(calls)
 
 
-def test_gil_is_released():
+def _long_call(rng, at_least=0.03, max_batch=64):
+    """An input and an lrn call on it that takes at least `at_least` s.
+
+    The test needs calls much longer than the scheduler's latency (2-5 ms
+    on a loaded 2-CPU machine). A fixed input does not give that: on
+    benchmark-like data the fast route runs a (32, 96, 55, 55) float32 batch
+    in 3.5 ms (CI, 2026-12-04, where this test then failed). So the input
+    is float64 with beta 0.6 on large values (one of the costlier routes)
+    and its batch doubles until one call takes `at_least`.
+    """
+    def call(x, out):
+        fastlrn.lrn(x, beta=0.6, out=out, num_threads=1)
+
+    batch = 2
+    while True:
+        x = 100 * rng.standard_normal((batch, 96, 55, 55))
+        out = np.empty_like(x)
+        call(x, out)  # warm up (page faults, imports)
+        t0 = time.perf_counter()
+        call(x, out)
+        if time.perf_counter() - t0 >= at_least or batch >= max_batch:
+            return x, out, call
+        batch *= 2
+
+
+def test_gil_is_released(rng):
     # With the GIL held during the kernel the main thread stalls for at
     # least one whole call; with it released its longest stall is the
-    # scheduler's latency: measured 2-4 ms with three CPU hogs on 2 CPUs,
-    # against calls of 20-60 ms for this input (checked with ctypes stand-ins
-    # that sleep with and without the GIL). Pass: the best of three trials
+    # scheduler's latency: measured 2-5 ms with three CPU hogs on 2 CPUs
+    # (checked with ctypes stand-ins that sleep with and without the GIL),
+    # against calls of at least 30 ms here. Pass: the best of three trials
     # stalls for less than half a call.
-    x = np.ones((32, 96, 55, 55), dtype=np.float32)
-    out = np.empty_like(x)
-    fastlrn.lrn(x, out=out, num_threads=1)  # warm up (page faults, imports)
+    x, out, call = _long_call(rng)
     trials = []
     for _ in range(3):
-        longest, call = _longest_stall(x, out)
-        trials.append((round(longest * 1e3, 1), round(call * 1e3, 1)))
-        if longest < 0.5 * call:
+        longest, shortest = _longest_stall(x, out, call)
+        trials.append((round(longest * 1e3, 1), round(shortest * 1e3, 1)))
+        if longest < 0.5 * shortest:
             break
     else:
         raise AssertionError(
