@@ -355,11 +355,13 @@ def test_within_routes_agree_bit_for_bit(rng, shape, size):
 # Size-5 windows on two-axis planes (contiguous rows, out of place or in place)
 # take, in the AVX-512 build, bands of 64 columns walked down the rows with
 # masked loads and stores at the row's end (_within_forward.pxi,
-# fastlrn_w5_strip); other builds take the blocks of rows. Row lengths around
-# the 16-lane vectors and the 64-column bands, planes of 1 to 6 rows, and
+# fastlrn_w5_strip; rows of up to 48 columns in one band of 1, 2 or 3
+# vectors); other builds take the blocks of rows. Row lengths around
+# the 16-lane vectors and the bands, planes of 1 to 6 rows, and
 # planes split into strips (400 x 400), against the strip route (Fortran-order
 # out) bit for bit and the reference.
-@pytest.mark.parametrize("L", [1, 2, 3, 4, 5, 14, 15, 16, 17, 18, 30, 31, 32, 33, 34, 47, 55,
+@pytest.mark.parametrize("L", [1, 2, 3, 4, 5, 14, 15, 16, 17, 18, 30, 31, 32, 33, 34, 47, 48,
+                               49, 50, 55,
                                62, 63, 64, 65, 66, 67, 79, 80, 81, 127, 128, 129, 130])
 def test_within_size5_bands_agree_with_the_strip_route(rng, L):
     for H in (1, 2, 3, 4, 5, 6, 19):

@@ -259,7 +259,12 @@ cdef extern from *:
        the strip (masked lanes, rows outside [0, H)) adding exact zeros, as
        its zero rows do. */
     #if FASTLRN_SIMD == 16
-    #define FASTLRN_W5_VECS 4   /* vectors per band of 64 columns */
+    #define FASTLRN_W5_VECS 4   /* vectors per band of 64 columns (at most) */
+    #if defined(__GNUC__) || defined(__clang__)
+    #define FASTLRN_W5_INLINE inline __attribute__((always_inline))
+    #else
+    #define FASTLRN_W5_INLINE __forceinline
+    #endif
     /* rows of x a strip prefetches ahead of the row it reads (about 8 KiB,
        2 to 32 rows): the AMD EPYC (Zen 4) VMs' hardware prefetchers do not
        follow the strip's walk down a plane, W4's shape at 1 thread took
@@ -280,24 +285,25 @@ cdef extern from *:
         s = FL_ADD(s, FL_SHIFT(b, a, 3));
         return FL_ADD(s, FL_SHIFT(b, a, 4));
     }
-    static inline void fastlrn_w5_rowsums(const float* xr, const fl_m* ml, fl_v* h) {
+    static FASTLRN_W5_INLINE void fastlrn_w5_rowsums(const float* xr, const fl_m* ml, fl_v* h,
+                                                     const int NV) {
         fl_v q[FASTLRN_W5_VECS + 1];
         int v;
-        for (v = 0; v <= FASTLRN_W5_VECS; v++) {
+        for (v = 0; v <= NV; v++) {
             q[v] = FL_LOADZ(ml[v], xr + FASTLRN_SIMD * v);
             q[v] = FL_MUL(q[v], q[v]);
         }
-        for (v = 0; v < FASTLRN_W5_VECS; v++)
+        for (v = 0; v < NV; v++)
             h[v] = fastlrn_w5_sum(q[v], q[v + 1]);
     }
     /* Output rows [first, last) of a strip of H rows of n elements (x rows
        xs0 apart, y rows ys0 apart); 1 if every window sum is in the float
        tier (bits <= hib, SeriesF.hib), else 0, the other outputs then
-       meaningless. */
-    static int fastlrn_w5_strip(const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0,
-                                ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
-                                float ts, float c1, float c2, float c3, float c4,
-                                float kh, float kl, uint32_t hib) {
+       meaningless. Bands of NV vectors (a constant in each copy below). */
+    static FASTLRN_W5_INLINE int fastlrn_w5_strip_nv(
+            const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0, ptrdiff_t H, ptrdiff_t n,
+            ptrdiff_t first, ptrdiff_t last, float ts, float c1, float c2, float c3, float c4,
+            float kh, float kl, uint32_t hib, const int NV) {
         const int W = FASTLRN_SIMD;
         const ptrdiff_t ahead = fastlrn_w5_ahead(xs0);
         fl_sf K;
@@ -309,29 +315,29 @@ cdef extern from *:
         ptrdiff_t j0, i, row;
         int r, v;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
-        for (j0 = 0; j0 < n; j0 += W * FASTLRN_W5_VECS) {
+        for (j0 = 0; j0 < n; j0 += W * NV) {
             /* the band's columns j0 .. j0 + BW - 1 reach x[j0 - 2 .. j0 + BW + 1] */
-            reach = n < j0 + W * FASTLRN_W5_VECS + 2 ? n : j0 + W * FASTLRN_W5_VECS + 2;
-            for (v = 0; v <= FASTLRN_W5_VECS; v++)
+            reach = n < j0 + W * NV + 2 ? n : j0 + W * NV + 2;
+            for (v = 0; v <= NV; v++)
                 ml[v] = fl_lanes(j0 - 2 + W * v, reach);
-            for (v = 0; v < FASTLRN_W5_VECS; v++)
+            for (v = 0; v < NV; v++)
                 mv[v] = fl_lanes(j0 + W * v, n);
             /* h[r]: the row sums of row i - 2 + r (zeros outside the strip) */
             for (r = 0; r < 4; r++) {
                 row = first - 2 + r;
-                for (v = 0; v < FASTLRN_W5_VECS; v++)
+                for (v = 0; v < NV; v++)
                     h[r][v] = zero;
                 if (row >= 0 && row < H)
-                    fastlrn_w5_rowsums(x + row * xs0 + j0 - 2, ml, h[r]);
+                    fastlrn_w5_rowsums(x + row * xs0 + j0 - 2, ml, h[r], NV);
             }
             for (i = first; i < last; i++) {
-                for (v = 0; v < FASTLRN_W5_VECS; v++)
+                for (v = 0; v < NV; v++)
                     h[4][v] = zero;
                 if (i + 2 < H)
-                    fastlrn_w5_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, h[4]);
-                for (v = 0; v <= FASTLRN_W5_VECS; v++)
+                    fastlrn_w5_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, h[4], NV);
+                for (v = 0; v <= NV; v++)
                     FASTLRN_PREFETCH(x + (i + 2 + ahead) * xs0 + j0 - 2 + W * v);
-                for (v = 0; v < FASTLRN_W5_VECS; v++) {
+                for (v = 0; v < NV; v++) {
                     sum = FL_ADD(FL_ADD(FL_ADD(FL_ADD(h[0][v], h[1][v]), h[2][v]), h[3][v]),
                                  h[4][v]);
                     vmax = FL_MAXU(vmax, mv[v], FL_BITS(sum));
@@ -339,7 +345,7 @@ cdef extern from *:
                     FL_STOREM(y + i * ys0 + j0 + W * v, mv[v], fl_series(sum, xv, &K));
                 }
                 for (r = 0; r < 4; r++)
-                    for (v = 0; v < FASTLRN_W5_VECS; v++)
+                    for (v = 0; v < NV; v++)
                         h[r][v] = h[r + 1][v];
                 /* a window outside the tier: the caller redoes the strip,
                    so stop here (data beyond the tier cost two passes else) */
@@ -348,6 +354,24 @@ cdef extern from *:
             }
         }
         return FL_RMAXU(vmax) <= hib;
+    }
+    /* Rows of up to 48 columns in one band of as many vectors as they need
+       (in bands of four, a 27-column row computed 64: W4's layout with
+       27 x 27 planes took 3.5x a copy where 55 x 55 took 1.8x) */
+    static int fastlrn_w5_strip(const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0,
+                                ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
+                                float ts, float c1, float c2, float c3, float c4,
+                                float kh, float kl, uint32_t hib) {
+        #define FASTLRN_W5_NV(nv) fastlrn_w5_strip_nv(x, xs0, y, ys0, H, n, first, last, ts, \
+                                                      c1, c2, c3, c4, kh, kl, hib, nv)
+        if (n <= FASTLRN_SIMD)
+            return FASTLRN_W5_NV(1);
+        if (n <= 2 * FASTLRN_SIMD)
+            return FASTLRN_W5_NV(2);
+        if (n <= 3 * FASTLRN_SIMD)
+            return FASTLRN_W5_NV(3);
+        return FASTLRN_W5_NV(4);
+        #undef FASTLRN_W5_NV
     }
     /* fastlrn_w5_strip for strips with elements outside the float tier,
        AVX-512 build: each element by the formula its own window selects.
