@@ -499,10 +499,16 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
     # (f32_sumsq_series5x4), read from x or from a ring of eight rows
     cdef bint quads = ys_i == 1 and lo + hi == 4 and (not keep or R >= 8)
     cdef bint general = False
+    # whole planes outside the tier, one row at a time (fastlrn_rowg, e.g.
+    # size 11): rows prefetched too. On the AMD EPYC VM W2's short planes
+    # (27 x 27) with TensorFlow's parameters took 1.74 ns/element without,
+    # 1.19 with (1 thread); the quads (fastlrn_q5x4g) measured slower with
+    # it (W1 scaled 0.85 -> 0.95), so they go without
+    cdef bint pfg = xs_i == 1 and not quads
     c = 0
     while c < C:
         while nxt < C and nxt <= c + hi + 3 * quads:
-            if pf and nxt + PREFETCH_ROWS < C:
+            if (pf or pfg and general) and nxt + PREFETCH_ROWS < C:
                 prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(float))
             if keep:
                 copy_row_f(x + nxt * xs_c, xs_i, w, xb + (nxt % R) * T)
