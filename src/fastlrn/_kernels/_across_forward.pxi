@@ -397,7 +397,7 @@ cdef extern from *:
     static ptrdiff_t fastlrn_q5x4g(const float* const* p, float* const* ys, ptrdiff_t n,
                                    float ts, float c1, float c2, float c3, float c4, float kh,
                                    float kl, float hi, const fastlrn_pw* W, double vlo,
-                                   double vhi) {
+                                   double vhi, ptrdiff_t pf) {
         const float* r[8] = {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
         float* y[4] = {ys[0], ys[1], ys[2], ys[3]};
         fl_sf K;
@@ -414,6 +414,9 @@ cdef extern from *:
             fl_v a[8], v, out; \
             fl_d ql[8], qh[8], d0, d1; \
             fl_t tier; \
+            if (pf) /* as fastlrn_q5x4: the next quad's new rows, into L2 */ \
+                for (i = 4; i < 8; i++) \
+                    _mm_prefetch((const char*)(r[i] + j + pf), _MM_HINT_T1); \
             for (i = 0; i < 8; i++) { \
                 a[i] = FL_LOADX(m, full, r[i] + j); \
                 ql[i] = fastlrn_sq_lo(a[i]); \
@@ -442,7 +445,7 @@ cdef extern from *:
     static ptrdiff_t fastlrn_q5x4g(const float* const* p, float* const* ys, ptrdiff_t n,
                                    float ts, float c1, float c2, float c3, float c4, float kh,
                                    float kl, float hi, const fastlrn_pw* W, double vlo,
-                                   double vhi) { return -1; }
+                                   double vhi, ptrdiff_t pf) { return -1; }
     #endif
     #if !FASTLRN_SIMD
     static void fastlrn_q5x4(const float* const* p, float* const* ys, ptrdiff_t n,
@@ -466,7 +469,8 @@ cdef extern from *:
                                        double vhi) noexcept nogil
     Py_ssize_t q5x4g "fastlrn_q5x4g"(const float** p, float** ys, Py_ssize_t n, float ts,
                                      float c1, float c2, float c3, float c4, float kh, float kl,
-                                     float hi, const PowF* W, double vlo, double vhi) noexcept nogil
+                                     float hi, const PowF* W, double vlo, double vhi,
+                                     Py_ssize_t pf) noexcept nogil
 
 
 cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx_t T,
@@ -524,7 +528,8 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
                 # a quad of this tile left the tier: every quad after it
                 # through the loop that gives each element its own formula
                 if q5x4g(xrows, yq, w, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4,
-                         P.sf.kh, P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast):
+                         P.sf.kh, P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast,
+                         4 * xs_c if not (pf or keep) and c + 9 < C else 0):
                     for i in range(4):
                         f32_finish(xrows + i, 5, xq[i], yq[i], 1, vf, vd, w, P, -1)
                 c += 4
