@@ -506,8 +506,9 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
     # whole planes outside the tier, one row at a time (fastlrn_rowg, e.g.
     # size 11): rows prefetched too. On the AMD EPYC VM W2's short planes
     # (27 x 27) with TensorFlow's parameters took 1.74 ns/element without,
-    # 1.19 with (1 thread); the quads (fastlrn_q5x4g) measured slower with
-    # it (W1 scaled 0.85 -> 0.95), so they go without
+    # 1.19 with (1 thread). The quads prefetch inside fastlrn_q5x4g (the next
+    # quad's rows, a vector at a time): prefetch_row here measured slower
+    # for them (W1 scaled 0.85 -> 0.95)
     cdef bint pfg = xs_i == 1 and not quads
     c = 0
     while c < C:
