@@ -497,6 +497,7 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
     cdef const float* xq[4]
     cdef float* yq[4]
     cdef idx_t insq[4]
+    cdef idx_t qpf
     cdef bint keep = xs_i != 1 or <const void*>x == <const void*>y
     cdef bint pf = xs_i == 1 and w != xs_c     # as in across_planar_tile
     # four neighbouring rows with five-row windows go through one loop
@@ -525,21 +526,21 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
             for i in range(4):
                 xq[i] = xrows[i + lo]
                 yq[i] = y + (c + i) * ys_c
+            # whole planes read from x: the next four rows' new rows
+            # prefetched by the quad loops (narrower tiles prefetch rows above)
+            qpf = 4 * xs_c if not (pf or keep) and c + 9 < C else 0
             if general and SIMD:
                 # a quad of this tile left the tier: every quad after it
                 # through the loop that gives each element its own formula
                 if q5x4g(xrows, yq, w, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4,
-                         P.sf.kh, P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast,
-                         4 * xs_c if not (pf or keep) and c + 9 < C else 0):
+                         P.sf.kh, P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast, qpf):
                     for i in range(4):
                         f32_finish(xrows + i, 5, xq[i], yq[i], 1, vf, vd, w, P, -1)
                 c += 4
                 continue
             if SIMD and lo == 2:
-                # whole planes read from x: the next four rows' new rows
-                # prefetched (narrower tiles prefetch rows ahead above)
                 q5x4(xrows, yq, w, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4, P.sf.kh,
-                     P.sf.kl, P.sf.hi, 4 * xs_c if not (pf or keep) and c + 9 < C else 0, insq)
+                     P.sf.kl, P.sf.hi, qpf, insq)
             else:
                 f32_sumsq_series5x4(xrows, xq, yq, w, &P.sf, insq)
             if SIMD and lo == 2 and P.pw_ok and (
