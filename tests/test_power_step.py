@@ -158,3 +158,43 @@ def test_mixed_rows_take_each_elements_own_formula():
     for c in range(24):
         alone = fastlrn.lrn(x[:, max(0, c - 2):c + 3], **params)[:, min(c, 2)]
         np.testing.assert_array_equal(alone, y[:, c])
+
+
+@pytest.mark.parametrize("kind", ["scaled", "relu", "tensorflow", "escapes"])
+def test_gradient_one_pass_gives_the_row_passes_bits(kind):
+    # float32 gradient tiles outside its float tier take one pass down the
+    # channel rows in the vector builds (fastlrn_bwd_tileg in
+    # _across_backward.pxi: rings of squares, g p and w) where x, dy and dx
+    # are contiguous along the tile and dx is neither of them; strided and
+    # in-place outputs take the row passes it replaces (across_bwd_tile).
+    # Both must give the same bits: windows of 1 to 17 channels, as wide
+    # as the channel axis and wider (the rings then hold every row), rows
+    # narrower than a vector (the scalar forms), a multiple of it, and not
+    # (the last vector overlaps), 1 and 2 threads. "escapes": a few window
+    # sums beyond the power step's 32 binades, so the pass gives up part
+    # way through a tile and the row passes redo it.
+    rng = np.random.default_rng(21)
+    for C, inner in ((3, (3, 5)), (7, (4, 4)), (24, (3, 11)), (40, (5, 7))):
+        base = rng.standard_normal((2, C) + inner).astype(np.float32)
+        dy = rng.standard_normal(base.shape).astype(np.float32)
+        x = {"scaled": base * np.float32(10), "relu": np.maximum(base, 0) * np.float32(30),
+             "tensorflow": base, "escapes": base}[kind]
+        if kind == "escapes":
+            x = x.copy()
+            x[1, C // 2, 1, 2] = 3e5       # s about 9e10 > 2**32 with a = k = 1
+        for size in (1, 2, 4, 5, 6, 11, 17):
+            if kind in ("tensorflow", "escapes"):
+                params = dict(size=size, alpha=1.0, k=1.0, beta=0.5)
+            else:
+                params = dict(size=size, beta=0.75 if size % 2 else 1.0)
+            got = fastlrn.lrn_backward(x, dy, num_threads=1, **params)
+            want, scale = expected_backward(x, dy, with_scale=True, **params)
+            assert_backward_close(got, want, scale=scale, **params)
+            np.testing.assert_array_equal(
+                fastlrn.lrn_backward(x, dy, num_threads=2, **params), got)
+            strided = np.empty(x.shape + (2,), np.float32)[..., 0]
+            fastlrn.lrn_backward(x, dy, out=strided, **params)
+            np.testing.assert_array_equal(strided, got, err_msg=f"C={C} size={size}")
+            z = x.copy()
+            fastlrn.lrn_backward(z, dy, out=z, **params)
+            np.testing.assert_array_equal(z, got, err_msg=f"C={C} size={size} in place")

@@ -314,6 +314,233 @@ cdef extern from *:
                                          uint32_t glob1, const float** pf) noexcept nogil
 
 
+cdef extern from *:
+    """
+    /* The gradient's double route for float32 data in one pass (AVX-512 and
+       AVX2 builds): across_bwd_tile's passes (the squares in double, the
+       window sums v, bwd_row's power step q of beta + 1, p = q s and
+       w = (g x) q, the mirrored sums W of w, dx = g p - (c2ab x) W) over one
+       tile of C channel rows of n columns, walked down the rows: rings of
+       R = min(lo + hi + 1, C) rows of squares, g p and w (n doubles each);
+       step c forms the squares of row c + hi, v, g p and w of row c, and dx
+       of row c - lo, whose mirrored window ends at row c. The same IEEE
+       operations in the same order per element as the row passes, so the
+       same bits; rows a vector at a time, their last columns by the scalar
+       forms. pf: x and dy rows FASTLRN_BWDG_PF rows ahead prefetched into
+       L2 a vector at a time. Returns 0 as soon as a row has a window sum
+       outside [vlo, vhi] (the power step's range; dx is then partly
+       written and the caller redoes the tile by the row passes), else 1. */
+    #define FASTLRN_BWDG_TAPS 32
+    #define FASTLRN_BWDG_PF 4
+    #ifndef FASTLRN_BWDG_COLS
+    #define FASTLRN_BWDG_COLS 1024
+    #endif
+    #if FASTLRN_SIMD
+    #if defined(__GNUC__) || defined(__clang__)
+    #define FASTLRN_BWDG_INLINE inline __attribute__((always_inline))
+    #else
+    #define FASTLRN_BWDG_INLINE __forceinline
+    #endif
+    /* one step's rows (fastlrn_bwd_tileg) */
+    typedef struct {
+        const float *xn, *xc, *gc, *xo, *pfx, *pfg;
+        double *sqn, *gpc, *wc;
+        const double* gpo;
+        float* dxo;
+        const double* sp[FASTLRN_BWDG_TAPS];
+        const double* wp[FASTLRN_BWDG_TAPS];
+    } fastlrn_bwdg;
+    /* the columns [j, j + FASTLRN_SIMD) of one step: the squares of row cn
+       (dosq), v, g p and w of row c (m rows in its window; dop), dx of row
+       co (mo rows in the mirrored window; dod); lanes outside the range
+       added to *out. Always inlined, so that constant m, mo and flags
+       unroll the sums. */
+    static FASTLRN_BWDG_INLINE void fastlrn_bwdg_vec(const fastlrn_bwdg* S, ptrdiff_t j,
+                                                     int dosq, int dop, int dod, ptrdiff_t m,
+                                                     ptrdiff_t mo, const fl_pwv* P,
+                                                     fl_d dlo, fl_d dhi, fl_d c2,
+                                                     unsigned* out) {
+        ptrdiff_t i;
+        if (S->pfx != NULL) _mm_prefetch((const char*)(S->pfx + j), _MM_HINT_T1);
+        if (S->pfg != NULL) _mm_prefetch((const char*)(S->pfg + j), _MM_HINT_T1);
+        if (dosq) {
+            const fl_v a = FL_LOAD(S->xn + j);
+            FL_DSTORE(S->sqn + j, fastlrn_sq_lo(a));
+            FL_DSTORE(S->sqn + j + FL_DW, fastlrn_sq_hi(a));
+        }
+        if (dop) {
+            fl_d v0 = FL_DLOAD(S->sp[0] + j), v1 = FL_DLOAD(S->sp[0] + j + FL_DW), q0, q1, g0, g1;
+            fl_v q, xv, gv;
+            for (i = 1; i < m; i++) {
+                v0 = FL_DADD(v0, FL_DLOAD(S->sp[i] + j));
+                v1 = FL_DADD(v1, FL_DLOAD(S->sp[i] + j + FL_DW));
+            }
+            q = fl_pw_q(v0, v1, P);
+            xv = FL_LOAD(S->xc + j);
+            gv = FL_LOAD(S->gc + j);
+            q0 = FL_DLO(q); q1 = FL_DHI(q);
+            g0 = FL_DLO(gv); g1 = FL_DHI(gv);
+            FL_DSTORE(S->wc + j, FL_DMUL(FL_DMUL(g0, FL_DLO(xv)), q0));
+            FL_DSTORE(S->wc + j + FL_DW, FL_DMUL(FL_DMUL(g1, FL_DHI(xv)), q1));
+            FL_DSTORE(S->gpc + j, FL_DMUL(g0, FL_DMUL(q0, FL_DADD(P->k, FL_DMUL(P->a, v0)))));
+            FL_DSTORE(S->gpc + j + FL_DW,
+                      FL_DMUL(g1, FL_DMUL(q1, FL_DADD(P->k, FL_DMUL(P->a, v1)))));
+            *out |= fastlrn_outside2(v0, v1, dlo, dhi);
+        }
+        if (dod) {
+            fl_d w0 = FL_DLOAD(S->wp[0] + j), w1 = FL_DLOAD(S->wp[0] + j + FL_DW);
+            const fl_v xv = FL_LOAD(S->xo + j);
+            for (i = 1; i < mo; i++) {
+                w0 = FL_DADD(w0, FL_DLOAD(S->wp[i] + j));
+                w1 = FL_DADD(w1, FL_DLOAD(S->wp[i] + j + FL_DW));
+            }
+            w0 = FL_DSUB(FL_DLOAD(S->gpo + j), FL_DMUL(FL_DMUL(c2, FL_DLO(xv)), w0));
+            w1 = FL_DSUB(FL_DLOAD(S->gpo + j + FL_DW), FL_DMUL(FL_DMUL(c2, FL_DHI(xv)), w1));
+            FL_STORE(S->dxo + j, FL_FROMD(w0, w1));
+        }
+    }
+    /* a step's row of n >= FASTLRN_SIMD columns as whole vectors, the last
+       one overlapping the one before where n is not a multiple (its
+       columns computed again give the same values: every value here is a
+       function of its own column) */
+    static FASTLRN_BWDG_INLINE void fastlrn_bwdg_row(const fastlrn_bwdg* S, ptrdiff_t n,
+                                                     int dosq, int dop, int dod, ptrdiff_t m,
+                                                     ptrdiff_t mo, const fl_pwv* P,
+                                                     fl_d dlo, fl_d dhi, fl_d c2,
+                                                     unsigned* out) {
+        ptrdiff_t j;
+        for (j = 0; j + FASTLRN_SIMD <= n; j += FASTLRN_SIMD)
+            fastlrn_bwdg_vec(S, j, dosq, dop, dod, m, mo, P, dlo, dhi, c2, out);
+        if (j < n)
+            fastlrn_bwdg_vec(S, n - FASTLRN_SIMD, dosq, dop, dod, m, mo, P, dlo, dhi, c2,
+                             out);
+    }
+    /* rows narrower than a vector: the scalar forms */
+    static void fastlrn_bwdg_row1(const fastlrn_bwdg* S, ptrdiff_t n, int dosq, int dop,
+                                  int dod, ptrdiff_t m, ptrdiff_t mo, const fastlrn_pw* W,
+                                  double vlo, double vhi, double c2ab, unsigned* out) {
+        ptrdiff_t i, j;
+        for (j = 0; j < n; j++) {
+            if (dosq) {
+                const double t = S->xn[j];
+                S->sqn[j] = t * t;
+            }
+            if (dop) {
+                double v = S->sp[0][j], p, w;
+                for (i = 1; i < m; i++) v = v + S->sp[i][j];
+                fastlrn_bwd_pw1(S->xc[j], S->gc[j], v, W, &p, &w);
+                S->wc[j] = w;
+                S->gpc[j] = (double)S->gc[j] * p;
+                *out |= !(v >= vlo && v <= vhi);
+            }
+            if (dod) {
+                double t = S->wp[0][j];
+                for (i = 1; i < mo; i++) t = t + S->wp[i][j];
+                S->dxo[j] = (float)(S->gpo[j] - c2ab * (double)S->xo[j] * t);
+            }
+        }
+    }
+    static int fastlrn_bwdg_piece(const float* x, ptrdiff_t xs, const float* g, ptrdiff_t gs,
+                                  float* dx, ptrdiff_t ys, ptrdiff_t C, ptrdiff_t n,
+                                  ptrdiff_t lo, ptrdiff_t hi, double* sq, double* gp, double* wr,
+                                  const fastlrn_pw* W, double vlo, double vhi, double c2ab,
+                                  int pf) {
+        const ptrdiff_t R = lo + hi + 1 < C ? lo + hi + 1 : C, K = lo + hi + 1;
+        const fl_d dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi), c2 = FL_DSET1(c2ab);
+        fastlrn_bwdg S;
+        fl_pwv P;
+        ptrdiff_t c, i, m, mo, s;
+        memset(&S, 0, sizeof(S));
+        /* ring slots: of rows cn, c, co and co - hi (each row r in slot r mod R) */
+        ptrdiff_t sn = 0, sc = 0, so = 0, sm = 0;
+        fl_pwv_set(&P, W);
+        for (c = -hi; c < C + lo; c++) {
+            const ptrdiff_t cn = c + hi, co = c - lo;
+            const int dosq = cn < C, dop = c >= 0 && c < C, dod = co >= 0;
+            unsigned out = 0;
+            m = mo = 0;
+            S.xn = x + cn * xs;
+            S.sqn = sq + sn * n;
+            S.pfx = pf && cn + FASTLRN_BWDG_PF < C ? x + (cn + FASTLRN_BWDG_PF) * xs : NULL;
+            S.pfg = NULL;
+            if (dop) {
+                /* v's window [max(0, co), min(C - 1, cn)] */
+                S.xc = x + c * xs;
+                S.gc = g + c * gs;
+                S.gpc = gp + sc * n;
+                S.wc = wr + sc * n;
+                if (pf && c + FASTLRN_BWDG_PF < C) S.pfg = g + (c + FASTLRN_BWDG_PF) * gs;
+                m = (cn < C ? cn : C - 1) - (co > 0 ? co : 0) + 1;
+                s = co > 0 ? so : 0;
+                for (i = 0; i < m; i++) {
+                    S.sp[i] = sq + s * n;
+                    if (++s == R) s = 0;
+                }
+            }
+            if (dod) {
+                /* the mirrored window [max(0, co - hi), min(C - 1, c)] */
+                S.xo = x + co * xs;
+                S.gpo = gp + so * n;
+                S.dxo = dx + co * ys;
+                mo = (c < C ? c : C - 1) - (co - hi > 0 ? co - hi : 0) + 1;
+                s = co - hi > 0 ? sm : 0;
+                for (i = 0; i < mo; i++) {
+                    S.wp[i] = wr + s * n;
+                    if (++s == R) s = 0;
+                }
+            }
+            if (n < FASTLRN_SIMD)
+                fastlrn_bwdg_row1(&S, n, dosq, dop, dod, m, mo, W, vlo, vhi, c2ab, &out);
+            else if (dosq && dop && dod && m == 5 && mo == 5)
+                fastlrn_bwdg_row(&S, n, 1, 1, 1, 5, 5, &P, dlo, dhi, c2, &out);
+            else if (dosq && dop && dod && m == 11 && mo == 11)
+                fastlrn_bwdg_row(&S, n, 1, 1, 1, 11, 11, &P, dlo, dhi, c2, &out);
+            else if (dosq && dop && dod && m == K && mo == K)
+                fastlrn_bwdg_row(&S, n, 1, 1, 1, m, mo, &P, dlo, dhi, c2, &out);
+            else
+                fastlrn_bwdg_row(&S, n, dosq, dop, dod, m, mo, &P, dlo, dhi, c2, &out);
+            if (out) return 0;
+            if (dosq && ++sn == R) sn = 0;
+            if (dop && ++sc == R) sc = 0;
+            if (dod && ++so == R) so = 0;
+            if (co - hi >= 0 && ++sm == R) sm = 0;
+        }
+        return 1;
+    }
+    /* the tile in pieces of at most FASTLRN_BWDG_COLS columns (whose rings
+       stay in L1), each walked down the C rows */
+    static int fastlrn_bwd_tileg(const float* x, ptrdiff_t xs, const float* g, ptrdiff_t gs,
+                                 float* dx, ptrdiff_t ys, ptrdiff_t C, ptrdiff_t n,
+                                 ptrdiff_t lo, ptrdiff_t hi, double* sq, double* gp, double* wr,
+                                 const fastlrn_pw* W, double vlo, double vhi, double c2ab,
+                                 int pf) {
+        const ptrdiff_t np = (n + FASTLRN_BWDG_COLS - 1) / FASTLRN_BWDG_COLS;
+        ptrdiff_t i, j0, j1;
+        for (i = 0; i < np; i++) {
+            j0 = n * i / np;
+            j1 = n * (i + 1) / np;
+            if (!fastlrn_bwdg_piece(x + j0, xs, g + j0, gs, dx + j0, ys, C, j1 - j0, lo, hi,
+                                    sq, gp, wr, W, vlo, vhi, c2ab, pf))
+                return 0;
+        }
+        return 1;
+    }
+    #else
+    static int fastlrn_bwd_tileg(const float* x, ptrdiff_t xs, const float* g, ptrdiff_t gs,
+                                 float* dx, ptrdiff_t ys, ptrdiff_t C, ptrdiff_t n,
+                                 ptrdiff_t lo, ptrdiff_t hi, double* sq, double* gp, double* wr,
+                                 const fastlrn_pw* W, double vlo, double vhi, double c2ab,
+                                 int pf) { return 0; }
+    #endif
+    """
+    enum: BWDG_TAPS "FASTLRN_BWDG_TAPS"
+    bint bwd_tileg "fastlrn_bwd_tileg"(const float* x, Py_ssize_t xs, const float* g,
+                                       Py_ssize_t gs, float* dx, Py_ssize_t ys, Py_ssize_t C,
+                                       Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi, double* sq,
+                                       double* gp, double* wr, const PowF* W, double vlo,
+                                       double vhi, double c2ab, int pf) noexcept nogil
+
+
 cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
                               idx_t C, idx_t w, idx_t T,
                               idx_t xs_c, idx_t gs_c, idx_t ys_c, idx_t ys_i,
@@ -402,6 +629,16 @@ cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
     return True
 
 
+cdef inline bint bwdg_applies(idx_t xs_i, idx_t gs_i, idx_t ys_i, idx_t lo, idx_t hi,
+                              const void* x, const void* g, const void* dx,
+                              const Params* P) noexcept nogil:
+    """Whether float32 tiles outside the gradient's float tier take bwd_tileg:
+    a vector build, the power step on, x, dy and dx contiguous along the
+    tile, dx neither x nor dy, and windows of at most BWDG_TAPS channels."""
+    return (SIMD and P.pw_ok and xs_i == 1 and gs_i == 1 and ys_i == 1 and dx != x and dx != g
+            and lo + hi + 1 <= BWDG_TAPS)
+
+
 cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
                            idx_t n_outer, idx_t C, idx_t n_inner,
                            idx_t xs_o, idx_t xs_c, idx_t xs_i,
@@ -428,6 +665,8 @@ cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
     cdef idx_t blk, o, i0
     cdef size_t nbytes
     cdef double* block = NULL
+    cdef double* gring = NULL
+    cdef size_t ring_off = 0
     cdef int failed = 0
     cdef int* fail = &failed
     if floating is float:
@@ -437,6 +676,12 @@ cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
                     and <const void*>dx != <const void*>g):
                 Tr = balance_width(bwd_ring_width(Rr, T, n_inner), n_inner, n_outer,
                                    nthreads, T)
+        elif bwdg_applies(xs_i, gs_i, ys_i, lo, hi, <const void*>x, <const void*>g,
+                          <const void*>dx, &P):
+            # no float tier (windows of more than BWD_F32_TAPS channels): the
+            # tiles are only the grain of bwd_tileg's fallback, as wide as
+            # the float tier's
+            T = bwd_f32_tile_width(C, R, n_inner)
     B = Tr if Tr > 0 else T
     per_outer = (n_inner + B - 1) // B
     nblocks = n_outer * per_outer
@@ -447,18 +692,26 @@ cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
     if floating is float:
         if P.f32b_ok:
             nbytes += (4 * C * T + T + 2 * Rr * Tr + Tr) * sizeof(float)
+        if bwdg_applies(xs_i, gs_i, ys_i, lo, hi, <const void*>x, <const void*>g,
+                        <const void*>dx, &P):
+            # the one-pass double route's rings (bwd_tileg), 64-byte aligned
+            ring_off = (nbytes + 63) // 64 * 64
+            nbytes = ring_off + 3 * imin(lo + hi + 1, C) * T * sizeof(double)
     with parallel(num_threads=nthreads):
-        block = <double*>scratch_get(nbytes)
+        block = <double*>scratch_get(nbytes + 64)
         if block == NULL:
             fail[0] = 1
         else:
+            gring = NULL
+            if ring_off > 0:
+                gring = <double*>((<size_t>block + ring_off + 63) // 64 * 64)
             for blk in prange(nblocks, schedule="static"):
                 o = blk // per_outer
                 i0 = (blk - o * per_outer) * B
                 if bwd_planar_block(x + o * xs_o + i0 * xs_i, g + o * gs_o + i0 * gs_i,
                                     dx + o * ys_o + i0 * ys_i, C, imin(B, n_inner - i0),
                                     T, Td, Tr, Rr, xs_c, xs_i, gs_c, gs_i, ys_c, ys_i,
-                                    lo, hi, &P, block) != 0:
+                                    lo, hi, &P, block, gring) != 0:
                     fail[0] = 1
         scratch_put(block)
     return failed
@@ -467,7 +720,8 @@ cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
 cdef int bwd_planar_block(const floating* x, const floating* g, floating* dx,
                           idx_t C, idx_t w, idx_t T, idx_t Td, idx_t Tr, idx_t R,
                           idx_t xs_c, idx_t xs_i, idx_t gs_c, idx_t gs_i, idx_t ys_c, idx_t ys_i,
-                          idx_t lo, idx_t hi, const Params* P, double* block) noexcept nogil:
+                          idx_t lo, idx_t hi, const Params* P, double* block,
+                          double* gring) noexcept nogil:
     """One block of w columns: the rings if Tr, else (or if they fail) tile by tile; -1 if out of memory."""
     cdef float* rb
     cdef idx_t j0
@@ -480,7 +734,8 @@ cdef int bwd_planar_block(const floating* x, const floating* g, floating* dx,
     j0 = 0
     while j0 < w:
         if bwd_planar_tile(x + j0 * xs_i, g + j0 * gs_i, dx + j0 * ys_i, C, imin(T, w - j0),
-                           T, Td, R, xs_c, xs_i, gs_c, gs_i, ys_c, ys_i, lo, hi, P, block) != 0:
+                           T, Td, R, xs_c, xs_i, gs_c, gs_i, ys_c, ys_i, lo, hi, P, block,
+                           gring) != 0:
             return -1
         j0 += T
     return 0
@@ -489,20 +744,29 @@ cdef int bwd_planar_block(const floating* x, const floating* g, floating* dx,
 cdef int bwd_planar_tile(const floating* x, const floating* g, floating* dx,
                          idx_t C, idx_t w, idx_t T, idx_t Td, idx_t R,
                          idx_t xs_c, idx_t xs_i, idx_t gs_c, idx_t gs_i, idx_t ys_c, idx_t ys_i,
-                         idx_t lo, idx_t hi, const Params* P, double* block) noexcept nogil:
-    """One tile by the float tier where it applies, else by the double route in
-    pieces of at most Td columns (columns are independent across channels, so
-    the pieces give the same bits as one piece would); -1 if out of memory."""
+                         idx_t lo, idx_t hi, const Params* P, double* block,
+                         double* gring) noexcept nogil:
+    """One tile by the float tier where it applies, else by the double route: in
+    one pass (bwd_tileg, gring its rings) where it applies and no window sum
+    leaves the power step's range, else in pieces of at most Td columns
+    (columns are independent across channels, so the pieces give the same
+    bits as one piece would); -1 if out of memory."""
     cdef double* v = block + 3 * C * Td
     cdef floating* xb = <floating*>(v + 2 * Td)
     cdef float* fb
-    cdef idx_t j0
+    cdef idx_t j0, Rg
     if floating is float:
         if P.f32b_ok:
             fb = <float*>(xb + 2 * C * Td)
             if across_bwd_tile_f32(x, g, dx, C, w, T, xs_c, xs_i, gs_c, gs_i, ys_c, ys_i,
                                    lo, hi, P, fb, fb + C * T, fb + 2 * C * T, fb + 3 * C * T,
                                    fb + 4 * C * T):
+                return 0
+        if gring != NULL:
+            Rg = imin(lo + hi + 1, C)
+            if bwd_tileg(x, xs_c, g, gs_c, dx, ys_c, C, w, lo, hi, gring, gring + Rg * w,
+                         gring + 2 * Rg * w, &P.pw, P.vlo_pw, P.vhi_pw, 2.0 * P.a * P.beta,
+                         w != xs_c or w != gs_c):
                 return 0
     j0 = 0
     while j0 < w:

@@ -465,8 +465,9 @@ cdef extern from *:
         P->k = FL_DSET1(W->k); P->a = FL_DSET1(W->a);
         P->mant = FL_SET1I(0x7FFFFF); P->one = FL_SET1I(0x3F800000);
     }
-    /* fastlrn_pw1 of a vector: window sums v0 (the lower half) and v1 (the upper) */
-    static inline fl_v fl_pw(fl_d v0, fl_d v1, fl_v xv, const fl_pwv* P) {
+    /* fastlrn_pw1 of a vector up to its last step: window sums v0 (the lower
+       half) and v1 (the upper) give kh and *t = fma(kh, c, kl) */
+    static inline fl_v fl_pw_k(fl_d v0, fl_d v1, const fl_pwv* P, fl_v* t) {
         fl_vi b = FL_BITS(FL_FROMD(FL_DADD(P->k, FL_DMUL(P->a, v0)),
                                    FL_DADD(P->k, FL_DMUL(P->a, v1))));
         fl_vi e = FL_SRLI(b, 23), j = FL_SRLI(b, 18);
@@ -477,8 +478,19 @@ cdef extern from *:
         fl_v bh = FL_LUT32(P->th, j), bl = FL_LUT32(P->tl, j);
         fl_v kh = FL_MUL(ah, bh);
         fl_v kl = FL_FMA(al, bh, FL_FMA(ah, bl, FL_FMSUB(ah, bh, kh)));
-        fl_v yv = FL_FMA(xv, kh, FL_MUL(xv, FL_FMA(kh, c, kl)));
-        return FL_COPYSIGN(yv, xv, P->sign);
+        *t = FL_FMA(kh, c, kl);
+        return kh;
+    }
+    /* fastlrn_pw1 of a vector */
+    static inline fl_v fl_pw(fl_d v0, fl_d v1, fl_v xv, const fl_pwv* P) {
+        fl_v t, kh = fl_pw_k(v0, v1, P, &t);
+        return FL_COPYSIGN(FL_FMA(xv, kh, FL_MUL(xv, t)), xv, P->sign);
+    }
+    /* fastlrn_pw1(1.0f, v, W) of a vector (the gradient's q): fma(1, kh,
+       1 * t) is the one rounding of kh + t, and kh + t > 0 */
+    static inline fl_v fl_pw_q(fl_d v0, fl_d v1, const fl_pwv* P) {
+        fl_v t, kh = fl_pw_k(v0, v1, P, &t);
+        return FL_ADD(kh, t);
     }
     static inline void fastlrn_pw_row(const float* x, float* y, const double* v, ptrdiff_t n,
                                       const fastlrn_pw* W) {
@@ -532,13 +544,12 @@ cdef extern from *:
                                                ptrdiff_t n, const fastlrn_pw* W, double vlo,
                                                double vhi, double* p, double* w) {
         fl_pwv P;
-        const fl_v one = FL_SET1(1.0f);
         const fl_d dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi);
         ptrdiff_t i, out = 0;
         fl_pwv_set(&P, W);
         for (i = 0; i + FASTLRN_SIMD <= n; i += FASTLRN_SIMD) {
             fl_d v0 = FL_DLOAD(v + i), v1 = FL_DLOAD(v + i + FL_DW);
-            fl_v q = fl_pw(v0, v1, one, &P);
+            fl_v q = fl_pw_q(v0, v1, &P);
             fl_v xv = FL_LOAD(x + i), gv = FL_LOAD(g + i);
             fl_d q0 = FL_DLO(q), q1 = FL_DHI(q);
             FL_DSTORE(w + i, FL_DMUL(FL_DMUL(FL_DLO(gv), FL_DLO(xv)), q0));
