@@ -198,3 +198,27 @@ def test_gradient_one_pass_gives_the_row_passes_bits(kind):
             z = x.copy()
             fastlrn.lrn_backward(z, dy, out=z, **params)
             np.testing.assert_array_equal(z, got, err_msg=f"C={C} size={size} in place")
+
+
+@pytest.mark.parametrize("kind", ["scaled", "relu", "tensorflow"])
+def test_channels_last_one_pass_gives_the_planar_bits(kind):
+    # Channels-last lines outside the float tier (fastlrn_linesg in the
+    # AVX-512 build: the window's double squares from a buffer of each line's
+    # squares, filled a line ahead) must give the planar kernel's bits for
+    # every window it takes (1 to 31 channels; 5 and 11 have their own
+    # unrolled forms), lines of 16 to 64 channels, one line or many.
+    rng = np.random.default_rng(33)
+    for C, npos in ((16, 1), (32, 7), (48, 30), (64, 3)):
+        base = rng.standard_normal((2, C, npos)).astype(np.float32)
+        x = {"scaled": base * np.float32(10), "relu": np.maximum(base, 0) * np.float32(30),
+             "tensorflow": base}[kind]
+        nhwc = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+        for size in (1, 2, 4, 5, 6, 11, 17, 31):
+            if kind == "tensorflow":
+                params = dict(size=size, alpha=1.0, k=1.0, beta=0.5)
+            else:
+                params = dict(size=size, beta=0.75 if size % 2 else 1.0)
+            want = fastlrn.lrn(x, **params)
+            assert_ulp(want, expected(x, **params), **params)
+            got = np.moveaxis(fastlrn.lrn(nhwc, channel_axis=-1, num_threads=1, **params), -1, 1)
+            np.testing.assert_array_equal(got, want, err_msg=f"C={C} npos={npos} size={size}")

@@ -328,10 +328,27 @@ cdef extern from *:
        line); the float sum in f32_rows_sumsq's order, the double sum in
        f32_finish's. Returns the count of elements that needs_fix (the caller
        then does these lines by across_line_f32). */
-    static ptrdiff_t fastlrn_linesg(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
-                                    ptrdiff_t lo, ptrdiff_t hi, float ts, float c1, float c2,
-                                    float c3, float c4, float kh, float kl, float fhi_,
-                                    const fastlrn_pw* W, double vlo, double vhi) {
+    #if defined(__GNUC__) || defined(__clang__)
+    #define FASTLRN_LINESG_INLINE inline __attribute__((always_inline))
+    #else
+    #define FASTLRN_LINESG_INLINE __forceinline
+    #endif
+    /* the window's double squares: line q's squares in sq[q & 1] (channel c
+       at c + 16, 16 zeros either side), written while line q - 1 is done, so
+       that its loads (across two stores each) find them in L1, not in the
+       store buffer */
+    static inline void fastlrn_linesg_sq(const float* xl, double* b, ptrdiff_t C) {
+        ptrdiff_t j;
+        for (j = 0; j < C; j += 16) {
+            const __m512 a = FL_LOAD(xl + j);
+            FL_DSTORE(b + 16 + j, fastlrn_sq_lo(a));
+            FL_DSTORE(b + 24 + j, fastlrn_sq_hi(a));
+        }
+    }
+    static FASTLRN_LINESG_INLINE ptrdiff_t fastlrn_linesg_m(
+            const float* x, float* y, ptrdiff_t npos, ptrdiff_t C, ptrdiff_t lo, ptrdiff_t m,
+            float ts, float c1, float c2, float c3, float c4, float kh, float kl, float fhi_,
+            const fastlrn_pw* W, double vlo, double vhi, double* const* sq) {
         fl_sf K;
         fl_pwv P;
         const fl_v zero = FL_ZERO(), fhi = FL_SET1(fhi_);
@@ -341,14 +358,17 @@ cdef extern from *:
         __m512 prev, cur, next, a, v, out;
         __m512d d0, d1;
         __mmask16 tier;
-        ptrdiff_t q, j, t, m = lo + hi + 1, bad = 0;
+        ptrdiff_t q, j, t, bad = 0;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         fl_pwv_set(&P, W);
         for (t = 0; t < m; t++)      /* tap t: channel c + t - lo */
             idx[t] = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(t - lo + (t < lo ? 16 : 0))));
+        fastlrn_linesg_sq(x, sq[0], C);
         for (q = 0; q < npos; q++) {
             const float* xl = x + q * C;
+            const double* b = sq[q & 1] + 16 - lo;
             float* yl = y + q * C;
+            if (q + 1 < npos) fastlrn_linesg_sq(xl + C, sq[(q + 1) & 1], C);
             prev = zero;
             cur = FL_LOAD(xl);
             for (j = 0; j < C; j += 16) {
@@ -358,12 +378,12 @@ cdef extern from *:
                         : t == lo ? cur : _mm512_permutex2var_ps(cur, idx[t], next);
                     if (t == 0) {
                         v = FL_MUL(a, a);
-                        d0 = fastlrn_sq_lo(a);
-                        d1 = fastlrn_sq_hi(a);
+                        d0 = FL_DLOAD(b + j);
+                        d1 = FL_DLOAD(b + j + 8);
                     } else {
                         v = FL_FMA(a, a, v);
-                        d0 = _mm512_add_pd(d0, fastlrn_sq_lo(a));
-                        d1 = _mm512_add_pd(d1, fastlrn_sq_hi(a));
+                        d0 = _mm512_add_pd(d0, FL_DLOAD(b + j + t));
+                        d1 = _mm512_add_pd(d1, FL_DLOAD(b + j + 8 + t));
                     }
                 }
                 tier = _mm512_cmp_ps_mask(v, fhi, _CMP_LE_OQ);
@@ -374,6 +394,31 @@ cdef extern from *:
                 cur = next;
             }
         }
+        return bad;
+    }
+    /* The double squares are those f32_finish sums (exact; the zeros beyond
+       the line's ends add +0), in its order, so the same bits as squaring
+       the permuted vectors. Windows of 5 and 11 channels unrolled. */
+    static ptrdiff_t fastlrn_linesg(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
+                                    ptrdiff_t lo, ptrdiff_t hi, float ts, float c1, float c2,
+                                    float c3, float c4, float kh, float kl, float fhi_,
+                                    const fastlrn_pw* W, double vlo, double vhi) {
+        const ptrdiff_t m = lo + hi + 1, L = C + 32;
+        double* buf = (double*)calloc((size_t)(2 * L), sizeof(double));
+        double* sq[2];
+        ptrdiff_t bad;
+        if (buf == NULL) return -1;
+        sq[0] = buf; sq[1] = buf + L;
+        if (m == 5 && lo == 2)
+            bad = fastlrn_linesg_m(x, y, npos, C, 2, 5, ts, c1, c2, c3, c4, kh, kl, fhi_, W,
+                                   vlo, vhi, sq);
+        else if (m == 11 && lo == 5)
+            bad = fastlrn_linesg_m(x, y, npos, C, 5, 11, ts, c1, c2, c3, c4, kh, kl, fhi_, W,
+                                   vlo, vhi, sq);
+        else
+            bad = fastlrn_linesg_m(x, y, npos, C, lo, m, ts, c1, c2, c3, c4, kh, kl, fhi_, W,
+                                   vlo, vhi, sq);
+        free(buf);
         return bad;
     }
     #else
