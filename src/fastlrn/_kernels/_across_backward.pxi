@@ -336,11 +336,6 @@ cdef extern from *:
     #define FASTLRN_BWDG_COLS 1024
     #endif
     #if FASTLRN_SIMD
-    #if defined(__GNUC__) || defined(__clang__)
-    #define FASTLRN_BWDG_INLINE inline __attribute__((always_inline))
-    #else
-    #define FASTLRN_BWDG_INLINE __forceinline
-    #endif
     /* one step's rows (fastlrn_bwd_tileg) */
     typedef struct {
         const float *xn, *xc, *gc, *xo, *pfx, *pfg;
@@ -355,7 +350,7 @@ cdef extern from *:
        co (mo rows in the mirrored window; dod); lanes outside the range
        added to *out. Always inlined, so that constant m, mo and flags
        unroll the sums. */
-    static FASTLRN_BWDG_INLINE void fastlrn_bwdg_vec(const fastlrn_bwdg* S, ptrdiff_t j,
+    static FASTLRN_ALWAYS_INLINE void fastlrn_bwdg_vec(const fastlrn_bwdg* S, ptrdiff_t j,
                                                      int dosq, int dop, int dod, ptrdiff_t m,
                                                      ptrdiff_t mo, const fl_pwv* P,
                                                      fl_d dlo, fl_d dhi, fl_d c2,
@@ -421,7 +416,7 @@ cdef extern from *:
        one overlapping the one before where n is not a multiple (its
        columns computed again give the same values: every value here is a
        function of its own column) */
-    static FASTLRN_BWDG_INLINE void fastlrn_bwdg_row(const fastlrn_bwdg* S, ptrdiff_t n,
+    static FASTLRN_ALWAYS_INLINE void fastlrn_bwdg_row(const fastlrn_bwdg* S, ptrdiff_t n,
                                                      int dosq, int dop, int dod, ptrdiff_t m,
                                                      ptrdiff_t mo, const fl_pwv* P,
                                                      fl_d dlo, fl_d dhi, fl_d c2,
@@ -685,17 +680,19 @@ cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
     cdef double* block = NULL
     cdef double* gring = NULL
     cdef size_t ring_off = 0
+    cdef bint onepass = False          # float32 tiles outside the tier take bwd_tileg
     cdef int failed = 0
     cdef int* fail = &failed
     if floating is float:
+        onepass = bwdg_applies(xs_i, gs_i, ys_i, lo, hi, <const void*>x, <const void*>g,
+                               <const void*>dx, &P)
         if P.f32b_ok:
             T = bwd_f32_tile_width(C, R, n_inner)
             if (xs_i == 1 and gs_i == 1 and <const void*>dx != <const void*>x
                     and <const void*>dx != <const void*>g):
                 Tr = balance_width(bwd_ring_width(Rr, T, n_inner), n_inner, n_outer,
                                    nthreads, T)
-        elif bwdg_applies(xs_i, gs_i, ys_i, lo, hi, <const void*>x, <const void*>g,
-                          <const void*>dx, &P):
+        elif onepass:
             # no float tier (windows of more than BWD_F32_TAPS channels): the
             # tiles are only the grain of bwd_tileg's fallback, as wide as
             # the float tier's
@@ -710,18 +707,18 @@ cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
     if floating is float:
         if P.f32b_ok:
             nbytes += (4 * C * T + T + 2 * Rr * Tr + Tr) * sizeof(float)
-        if bwdg_applies(xs_i, gs_i, ys_i, lo, hi, <const void*>x, <const void*>g,
-                        <const void*>dx, &P):
-            # the one-pass double route's rings (bwd_tileg), 64-byte aligned
-            ring_off = (nbytes + 63) // 64 * 64
-            nbytes = ring_off + 3 * imin(lo + hi + 1, C) * T * sizeof(double)
+        if onepass:
+            # the one-pass double route's rings (bwd_tileg): 3 R T doubles
+            # after the rest, from the first 64-byte boundary
+            ring_off = nbytes
+            nbytes += 3 * R * T * sizeof(double) + 64
     with parallel(num_threads=nthreads):
-        block = <double*>scratch_get(nbytes + 64)
+        block = <double*>scratch_get(nbytes)
         if block == NULL:
             fail[0] = 1
         else:
             gring = NULL
-            if ring_off > 0:
+            if onepass:
                 gring = <double*>((<size_t>block + ring_off + 63) // 64 * 64)
             for blk in prange(nblocks, schedule="static"):
                 o = blk // per_outer

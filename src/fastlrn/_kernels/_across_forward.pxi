@@ -328,11 +328,6 @@ cdef extern from *:
        line); the float sum in f32_rows_sumsq's order, the double sum in
        f32_finish's. Returns the count of elements that needs_fix (the caller
        then does these lines by across_line_f32). */
-    #if defined(__GNUC__) || defined(__clang__)
-    #define FASTLRN_LINESG_INLINE inline __attribute__((always_inline))
-    #else
-    #define FASTLRN_LINESG_INLINE __forceinline
-    #endif
     /* the window's double squares: line q's squares in sq[q & 1] (channel c
        at c + 16, 16 zeros either side), written while line q - 1 is done, so
        that its loads (across two stores each) find them in L1, not in the
@@ -345,7 +340,7 @@ cdef extern from *:
             FL_DSTORE(b + 24 + j, fastlrn_sq_hi(a));
         }
     }
-    static FASTLRN_LINESG_INLINE ptrdiff_t fastlrn_linesg_m(
+    static FASTLRN_ALWAYS_INLINE ptrdiff_t fastlrn_linesg_m(
             const float* x, float* y, ptrdiff_t npos, ptrdiff_t C, ptrdiff_t lo, ptrdiff_t m,
             float ts, float c1, float c2, float c3, float c4, float kh, float kl, float fhi_,
             const fastlrn_pw* W, double vlo, double vhi, double* const* sq) {
@@ -398,17 +393,18 @@ cdef extern from *:
     }
     /* The double squares are those f32_finish sums (exact; the zeros beyond
        the line's ends add +0), in its order, so the same bits as squaring
-       the permuted vectors. Windows of 5 and 11 channels unrolled. */
+       the permuted vectors. Windows of 5 and 11 channels unrolled. buf: two
+       lines of C + 32 doubles, zero outside their middle C (16 each side;
+       only the middles are written). */
     static ptrdiff_t fastlrn_linesg(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
                                     ptrdiff_t lo, ptrdiff_t hi, float ts, float c1, float c2,
                                     float c3, float c4, float kh, float kl, float fhi_,
-                                    const fastlrn_pw* W, double vlo, double vhi) {
-        const ptrdiff_t m = lo + hi + 1, L = C + 32;
-        double* buf = (double*)calloc((size_t)(2 * L), sizeof(double));
+                                    const fastlrn_pw* W, double vlo, double vhi,
+                                    double* buf) {
+        const ptrdiff_t m = lo + hi + 1;
         double* sq[2];
         ptrdiff_t bad;
-        if (buf == NULL) return -1;
-        sq[0] = buf; sq[1] = buf + L;
+        sq[0] = buf; sq[1] = buf + C + 32;
         if (m == 5 && lo == 2)
             bad = fastlrn_linesg_m(x, y, npos, C, 2, 5, ts, c1, c2, c3, c4, kh, kl, fhi_, W,
                                    vlo, vhi, sq);
@@ -418,14 +414,14 @@ cdef extern from *:
         else
             bad = fastlrn_linesg_m(x, y, npos, C, lo, m, ts, c1, c2, c3, c4, kh, kl, fhi_, W,
                                    vlo, vhi, sq);
-        free(buf);
         return bad;
     }
     #else
     static ptrdiff_t fastlrn_linesg(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
                                     ptrdiff_t lo, ptrdiff_t hi, float ts, float c1, float c2,
                                     float c3, float c4, float kh, float kl, float fhi_,
-                                    const fastlrn_pw* W, double vlo, double vhi) { return -1; }
+                                    const fastlrn_pw* W, double vlo, double vhi,
+                                    double* buf) { return -1; }
     #endif
     #if FASTLRN_SIMD
     /* fastlrn_q5x4 for rows with elements outside the float tier, AVX-512
@@ -511,7 +507,7 @@ cdef extern from *:
                                        Py_ssize_t lo, Py_ssize_t hi, float ts, float c1,
                                        float c2, float c3, float c4, float kh, float kl,
                                        float fhi, const PowF* W, double vlo,
-                                       double vhi) noexcept nogil
+                                       double vhi, double* buf) noexcept nogil
     Py_ssize_t q5x4g "fastlrn_q5x4g"(const float** p, float** ys, Py_ssize_t n, float ts,
                                      float c1, float c2, float c3, float c4, float kh, float kl,
                                      float hi, const PowF* W, double vlo, double vhi,
@@ -774,14 +770,15 @@ cdef inline bint lines5_takes(idx_t C, idx_t lo, idx_t hi) noexcept nogil:
 
 
 cdef inline bint lines_general(const float* x, float* y, idx_t npos, idx_t C, idx_t lo,
-                              idx_t hi, const Params* P) noexcept nogil:
+                              idx_t hi, const Params* P, double* gsq) noexcept nogil:
     """After the float tier's lines found a window outside it: the lines again, each
     element by its own formula (fastlrn_linesg, AVX-512, C a multiple of 16); False
     where that is not compiled or some element needs_fix (the caller does the lines
-    one by one)."""
+    one by one). gsq: linesg's two lines of squares (2 (C + 32) doubles, zero
+    outside their middles)."""
     return (SIMD == 16 and P.pw_ok and C % 16 == 0 and lo < 16 and hi < 16
             and linesg(x, y, npos, C, lo, hi, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4,
-                       P.sf.kh, P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast) == 0)
+                       P.sf.kh, P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast, gsq) == 0)
 
 
 cdef bint lines_long_f32(const float* x, float* y, idx_t npos, idx_t C, idx_t lo, idx_t hi,
@@ -921,14 +918,17 @@ cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t 
     cdef idx_t tile, q0, q1, q
     cdef float* vf
     cdef double* block
+    cdef double* gsq
     cdef int* general
     cdef int failed = 0
     cdef int* fail = &failed
     with parallel(num_threads=nthreads):
         # vf (T*C floats), then line_task's block (5C+lo+hi doubles), whose
         # padded lines stay zero outside their middle C values, then the
-        # thread's flag: a tile of its left the tier
-        vf = <float*>scratch_get(T * C * sizeof(float) + (5 * C + lo + hi + 2) * sizeof(double))
+        # thread's flag: a tile of its left the tier, then lines_general's
+        # two lines of squares (2 (C + 32) doubles, zero outside the middles)
+        vf = <float*>scratch_get(T * C * sizeof(float)
+                                 + (5 * C + lo + hi + 2 + 2 * (C + 32)) * sizeof(double))
         if vf == NULL:
             fail[0] = 1
         else:
@@ -936,6 +936,8 @@ cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t 
             memset(block, 0, (2 * C + lo + hi) * sizeof(double))
             general = <int*>(block + 5 * C + lo + hi + 1)
             general[0] = 0
+            gsq = block + 5 * C + lo + hi + 2
+            memset(gsq, 0, 2 * (C + 32) * sizeof(double))
             for tile in prange(ntiles, schedule="static"):
                 q0 = tile * T
                 q1 = imin(npos, q0 + T)
@@ -943,17 +945,17 @@ cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t 
                     # after a tile of this thread left the tier: straight to
                     # the lines that give each element its own formula (the
                     # same bits as the tier's lines where those take it)
-                    if lines_general(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P):
+                    if lines_general(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P, gsq):
                         continue
                 elif <const void*>x == <void*>y:
                     if lines5(x + q0 * C, vf, q1 - q0, C, P.sf.ts, P.sf.c1, P.sf.c2,
                               P.sf.c3, P.sf.c4, P.sf.kh, P.sf.kl, P.sf.hib) or lines_general(
-                                  x + q0 * C, vf, q1 - q0, C, lo, hi, P):
+                                  x + q0 * C, vf, q1 - q0, C, lo, hi, P, gsq):
                         memcpy(y + q0 * C, vf, (q1 - q0) * C * sizeof(float))
                         continue
                 elif lines_long_f32(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P, vf):
                     continue
-                elif lines_general(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P):
+                elif lines_general(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P, gsq):
                     general[0] = 1
                     continue
                 for q in range(q0, q1):

@@ -72,6 +72,13 @@ cdef extern from *:
        (a pthread key with free as destructor). Larger requests, and every
        request on Windows, are malloc'ed and freed per call. */
     #include <stdlib.h>
+    /* a helper inlined even where gcc would not, so that the caller's
+       constant arguments (window sizes, flags) unroll its loops */
+    #if defined(__GNUC__) || defined(__clang__)
+    #define FASTLRN_ALWAYS_INLINE inline __attribute__((always_inline))
+    #else
+    #define FASTLRN_ALWAYS_INLINE __forceinline
+    #endif
     #define FASTLRN_SCRATCH_KEEP (4 << 20)
     #if defined(_WIN32)
     static void *fastlrn_scratch_get(size_t n) { return malloc(n); }

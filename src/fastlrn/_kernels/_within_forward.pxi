@@ -260,11 +260,6 @@ cdef extern from *:
        its zero rows do. */
     #if FASTLRN_SIMD == 16
     #define FASTLRN_W5_VECS 4   /* vectors per band of 64 columns (at most) */
-    #if defined(__GNUC__) || defined(__clang__)
-    #define FASTLRN_W5_INLINE inline __attribute__((always_inline))
-    #else
-    #define FASTLRN_W5_INLINE __forceinline
-    #endif
     /* rows of x a strip prefetches ahead of the row it reads (about 8 KiB,
        2 to 32 rows): the AMD EPYC (Zen 4) VMs' hardware prefetchers do not
        follow the strip's walk down a plane, W4's shape at 1 thread took
@@ -285,7 +280,7 @@ cdef extern from *:
         s = FL_ADD(s, FL_SHIFT(b, a, 3));
         return FL_ADD(s, FL_SHIFT(b, a, 4));
     }
-    static FASTLRN_W5_INLINE void fastlrn_w5_rowsums(const float* xr, const fl_m* ml, fl_v* h,
+    static FASTLRN_ALWAYS_INLINE void fastlrn_w5_rowsums(const float* xr, const fl_m* ml, fl_v* h,
                                                      const int NV) {
         fl_v q[FASTLRN_W5_VECS + 1];
         int v;
@@ -300,7 +295,7 @@ cdef extern from *:
        xs0 apart, y rows ys0 apart); 1 if every window sum is in the float
        tier (bits <= hib, SeriesF.hib), else 0, the other outputs then
        meaningless. Bands of NV vectors (a constant in each copy below). */
-    static FASTLRN_W5_INLINE int fastlrn_w5_strip_nv(
+    static FASTLRN_ALWAYS_INLINE int fastlrn_w5_strip_nv(
             const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0, ptrdiff_t H, ptrdiff_t n,
             ptrdiff_t first, ptrdiff_t last, float ts, float c1, float c2, float c3, float c4,
             float kh, float kl, uint32_t hib, const int NV) {
