@@ -11,8 +11,9 @@ alpha = 1e-4 put most elements in the float tiers, with k**-beta not a
 float (k = 2, 0.7), the others mostly outside; sizes 4, 5 and 6 take each route's straight
 and general code for the ends of rows and lines. Four more cases, size 5 with 24
 channels, take the intrinsic loops of the AVX2 and AVX-512 builds (docs/performance.rst),
-twenty more, data outside the float tier, the power step's vector loops, and six
-float64 cases the closed form's one-pass row (beta 0.5, 0.75 and 1).
+twenty more, data outside the float tier, the power step's vector loops, six
+float64 cases the closed form's one-pass row (beta 0.5, 0.75 and 1), and two
+window sums at the float tier's edge.
 """
 
 import json
@@ -76,6 +77,20 @@ for beta, size in ((0.5, 11), (0.75, 5), (1.0, 3)):
     extra += [fastlrn.lrn(x4, size=size, beta=beta),
               fastlrn.lrn(np.ascontiguousarray(np.moveaxis(x4, 1, -1)), size=size, beta=beta,
                           channel_axis=-1)]
+# window sums at the float tier's edge: the low series' reach tmax (series_params:
+# the largest power of two <= 1/16 with |C(-beta, 5)| tmax**5 <= 2**-34) puts the
+# edge at v = tmax * k / a; magnitudes within 2**-8 of one value put interior
+# windows of 7 and 11 channels within 2**-7 of it, clipped ones inside: the vector
+# rows (fastlrn_rowg) skip the float sums only where the double sum is surely above
+c5, tmax = 1.0, 1.0 / 16
+for n in range(5):
+    c5 *= (-0.75 - n) / (n + 1)
+while abs(c5) * tmax ** 5 > 2.0 ** -34:
+    tmax /= 2
+for size in (7, 11):
+    mag = np.sqrt(tmax * 2.0 / 1e-4 / size) * (1 + 2.0 ** -8 * rng.uniform(-1, 1, (2, 24, 9, 21)))
+    x5 = (mag * rng.choice([-1.0, 1.0], mag.shape)).astype(np.float32)
+    extra.append(fastlrn.lrn(x5, size=size))
 for i, a in enumerate(extra):
     np.save(sys.argv[1] + f"_x{i}.npy", a)
 print(json.dumps(out))
@@ -104,7 +119,7 @@ def test_builds_agree_bit_for_bit(tmp_path):
         assert _run(isa, str(tmp_path / isa)) == isa
         results[isa] = [np.load(tmp_path / f"{isa}_{p}{i}.npy") for p in ("", "b")
                         for i in range(12)]
-        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(30)]
+        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(32)]
     base = results["baseline"]
     for isa in usable[1:]:
         for i, (a, b) in enumerate(zip(base, results[isa])):

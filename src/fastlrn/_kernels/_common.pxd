@@ -182,6 +182,7 @@ cdef extern from *:
     #define FL_DSTORE(p, v) _mm512_storeu_pd(p, v)
     #define FL_DADD(a, b) _mm512_add_pd(a, b)
     #define FL_DMUL(a, b) _mm512_mul_pd(a, b)
+    #define FL_DFMA(a, b, c) _mm512_fmadd_pd(a, b, c)
     #define FL_DSUB(a, b) _mm512_sub_pd(a, b)
     #define FL_DDIV(a, b) _mm512_div_pd(a, b)
     #define FL_DSQRT(a) _mm512_sqrt_pd(a)
@@ -201,6 +202,7 @@ cdef extern from *:
     #define FL_MBITS(m) ((unsigned)(m))
     #define FL_DOUT(d, lo, hi) ((unsigned)(_mm512_cmp_pd_mask(d, lo, _CMP_NGE_UQ) \
                                            | _mm512_cmp_pd_mask(d, hi, _CMP_NLE_UQ)))
+    #define FL_DGT(d, t) ((unsigned)_mm512_cmp_pd_mask(d, t, _CMP_GT_OQ))
     #elif defined(__AVX2__) && defined(__FMA__)
     #include <immintrin.h>
     #define FASTLRN_SIMD 8
@@ -279,6 +281,7 @@ cdef extern from *:
     #define FL_DSTORE(p, v) _mm256_storeu_pd(p, v)
     #define FL_DADD(a, b) _mm256_add_pd(a, b)
     #define FL_DMUL(a, b) _mm256_mul_pd(a, b)
+    #define FL_DFMA(a, b, c) _mm256_fmadd_pd(a, b, c)
     #define FL_DSUB(a, b) _mm256_sub_pd(a, b)
     #define FL_DDIV(a, b) _mm256_div_pd(a, b)
     #define FL_DSQRT(a) _mm256_sqrt_pd(a)
@@ -307,6 +310,7 @@ cdef extern from *:
     #define FL_MBITS(m) ((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(m)))
     #define FL_DOUT(d, lo, hi) ((unsigned)_mm256_movemask_pd(_mm256_or_pd( \
         _mm256_cmp_pd(d, lo, _CMP_NGE_UQ), _mm256_cmp_pd(d, hi, _CMP_NLE_UQ))))
+    #define FL_DGT(d, t) ((unsigned)_mm256_movemask_pd(_mm256_cmp_pd(d, t, _CMP_GT_OQ)))
     #else
     #define FASTLRN_SIMD 0
     #endif
@@ -446,9 +450,17 @@ cdef extern from *:
     /* the squares of a vector's lower and upper half in double (exact) */
     static inline fl_d fastlrn_sq_lo(fl_v a) { fl_d d = FL_DLO(a); return FL_DMUL(d, d); }
     static inline fl_d fastlrn_sq_hi(fl_v a) { fl_d d = FL_DHI(a); return FL_DMUL(d, d); }
+    /* acc + the squares of a's lower / upper half in double: one fused
+       multiply-add is the same rounding as the exact square's add */
+    static inline fl_d fastlrn_sqadd_lo(fl_d acc, fl_v a) { fl_d d = FL_DLO(a); return FL_DFMA(d, d, acc); }
+    static inline fl_d fastlrn_sqadd_hi(fl_d acc, fl_v a) { fl_d d = FL_DHI(a); return FL_DFMA(d, d, acc); }
     /* lanes (bits) whose double sum (d0: the lower half, d1: the upper) is outside [lo, hi] or NaN */
     static inline unsigned fastlrn_outside2(fl_d d0, fl_d d1, fl_d lo, fl_d hi) {
         return FL_DOUT(d0, lo, hi) | (FL_DOUT(d1, lo, hi) << FL_DW);
+    }
+    /* lanes (bits) whose double sum is above t (NaN: not) */
+    static inline unsigned fastlrn_above2(fl_d d0, fl_d d1, fl_d t) {
+        return FL_DGT(d0, t) | (FL_DGT(d1, t) << FL_DW);
     }
     /* the tables and constants in registers */
     typedef struct {
@@ -521,26 +533,42 @@ cdef extern from *:
         fl_pwv P;
         const fl_v fhi = FL_SET1(hi);
         const fl_d dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi);
+        /* a double sum above dsure has a float sum above hi (so no lane
+           there is in the tier): the float sum's m <= 16 roundings are
+           within 2**-20 relative of the exact sum, and its underflows
+           within 2**-145 absolute; NaN compares false */
+        const fl_d dsure = FL_DSET1((double)hi * (1.0 + 0x1p-10) + 0x1p-126);
+        const unsigned all = (1u << FASTLRN_SIMD) - 1u;
         ptrdiff_t j, i, bad = 0;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         fl_pwv_set(&P, W);
         for (j = 0; j + FASTLRN_SIMD <= n; j += FASTLRN_SIMD) {
-            fl_v a = FL_LOAD(p[0] + j), v, xv;
+            fl_v a = FL_LOAD(p[0] + j), v, xv = FL_LOAD(x + j), yv;
             fl_d d0 = fastlrn_sq_lo(a), d1 = fastlrn_sq_hi(a);
-            fl_t tier;
-            v = FL_MUL(a, a);
+            unsigned out;
             for (i = 1; i < m; i++) {
                 a = FL_LOAD(p[i] + j);
-                v = FL_FMA(a, a, v);
-                d0 = FL_DADD(d0, fastlrn_sq_lo(a));
-                d1 = FL_DADD(d1, fastlrn_sq_hi(a));
+                d0 = fastlrn_sqadd_lo(d0, a);
+                d1 = fastlrn_sqadd_hi(d1, a);
             }
-            xv = FL_LOAD(x + j);
-            tier = FL_LE(v, fhi);
-            /* both formulas, then a select: a branch on mixed rows mispredicts */
-            FL_STORE(y + j, FL_SELECT(tier, fl_series(v, xv, &K), fl_pw(d0, d1, xv, &P)));
-            bad += __builtin_popcount(fastlrn_outside2(d0, d1, dlo, dhi) & ~FL_TBITS(tier)
-                                      & ((1u << FASTLRN_SIMD) - 1u));
+            yv = fl_pw(d0, d1, xv, &P);
+            out = fastlrn_outside2(d0, d1, dlo, dhi);
+            if (fastlrn_above2(d0, d1, dsure) != all) {
+                /* some lane may be in the tier: its float sum, and a select
+                   (a branch per lane would mispredict on mixed rows) */
+                fl_t tier;
+                a = FL_LOAD(p[0] + j);
+                v = FL_MUL(a, a);
+                for (i = 1; i < m; i++) {
+                    a = FL_LOAD(p[i] + j);
+                    v = FL_FMA(a, a, v);
+                }
+                tier = FL_LE(v, fhi);
+                yv = FL_SELECT(tier, fl_series(v, xv, &K), yv);
+                out &= ~FL_TBITS(tier) & all;
+            }
+            FL_STORE(y + j, yv);
+            bad += __builtin_popcount(out);
         }
         for (; j < n; j++)
             y[j] = fastlrn_rowg1(p, m, j, x[j], ts, c1, c2, c3, c4, kh, kl, hi, W, vlo, vhi, &bad);
