@@ -12,8 +12,8 @@ float (k = 2, 0.7), the others mostly outside; sizes 4, 5 and 6 take each route'
 and general code for the ends of rows and lines. Four more cases, size 5 with 24
 channels, take the intrinsic loops of the AVX2 and AVX-512 builds (docs/performance.rst),
 twenty more, data outside the float tier, the power step's vector loops, six
-float64 cases the closed form's one-pass row (beta 0.5, 0.75 and 1), and two
-window sums at the float tier's edge.
+float64 cases the closed form's one-pass row (beta 0.5, 0.75 and 1), and
+three of window sums at the float tier's edge.
 """
 
 import json
@@ -79,18 +79,28 @@ for beta, size in ((0.5, 11), (0.75, 5), (1.0, 3)):
                           channel_axis=-1)]
 # window sums at the float tier's edge: the low series' reach tmax (series_params:
 # the largest power of two <= 1/16 with |C(-beta, 5)| tmax**5 <= 2**-34) puts the
-# edge at v = tmax * k / a; magnitudes within 2**-8 of one value put interior
-# windows of 7 and 11 channels within 2**-7 of it, clipped ones inside: the vector
-# rows (fastlrn_rowg) skip the float sums only where the double sum is surely above
+# edge at v = tmax * k / a. Each vector's windows (a row of positions across, a
+# plane within) get one sum, swept in 48 steps from 2**-9 below the edge to 2**-11
+# above, magnitudes within 2**-16 of it, and the last 6 columns twice it (so that
+# the rows and strips leave the tier): a vector wholly just below the edge is in
+# the tier, and the vector rows (fastlrn_rowg, 7 and 11 channels) and 5 x 5 strips
+# (fastlrn_w5g_strip; rows of 40, so that a band of 16 columns is unclipped) may
+# skip the float sums only where the double sum is surely above the edge (a skip
+# from 2**-10 below it changes hundreds to thousands of elements of each case)
 c5, tmax = 1.0, 1.0 / 16
 for n in range(5):
     c5 *= (-0.75 - n) / (n + 1)
 while abs(c5) * tmax ** 5 > 2.0 ** -34:
     tmax /= 2
-for size in (7, 11):
-    mag = np.sqrt(tmax * 2.0 / 1e-4 / size) * (1 + 2.0 ** -8 * rng.uniform(-1, 1, (2, 24, 9, 21)))
-    x5 = (mag * rng.choice([-1.0, 1.0], mag.shape)).astype(np.float32)
-    extra.append(fastlrn.lrn(x5, size=size))
+sweep = 1 + np.linspace(-2.0 ** -9, 2.0 ** -11, 48)
+for size, region, taps, shape in ((7, "across", 7, (4, 24, 12, 40)),
+                                  (11, "across", 11, (4, 24, 12, 40)),
+                                  (5, "within", 25, (2, 24, 9, 40))):
+    e = sweep.reshape(4, 1, 12, 1) if region == "across" else sweep.reshape(2, 24, 1, 1)
+    mag = np.sqrt(tmax * 2.0 / 1e-4 / taps * e) * (1 + 2.0 ** -16 * rng.uniform(-1, 1, shape))
+    mag[..., 34:] *= 2
+    x5 = (mag * rng.choice([-1.0, 1.0], shape)).astype(np.float32)
+    extra.append(fastlrn.lrn(x5, size=size, region=region))
 for i, a in enumerate(extra):
     np.save(sys.argv[1] + f"_x{i}.npy", a)
 print(json.dumps(out))
@@ -119,7 +129,7 @@ def test_builds_agree_bit_for_bit(tmp_path):
         assert _run(isa, str(tmp_path / isa)) == isa
         results[isa] = [np.load(tmp_path / f"{isa}_{p}{i}.npy") for p in ("", "b")
                         for i in range(12)]
-        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(32)]
+        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(33)]
     base = results["baseline"]
     for isa in usable[1:]:
         for i, (a, b) in enumerate(zip(base, results[isa])):

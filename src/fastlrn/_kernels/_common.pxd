@@ -458,6 +458,17 @@ cdef extern from *:
     static inline unsigned fastlrn_outside2(fl_d d0, fl_d d1, fl_d lo, fl_d hi) {
         return FL_DOUT(d0, lo, hi) | (FL_DOUT(d1, lo, hi) << FL_DW);
     }
+    /* A window whose double sum is above fastlrn_tier_edge(hi) has a float
+       sum above hi, so it is not in the float tier, and a vector of such
+       windows needs no float sums or series. The float sum's squares and
+       additions pass each term through at most 16 roundings (rows of up to
+       16 taps; 5 x 5 boxes: 1 + 4 + 4), within 2**-20 of the exact sum
+       relatively, and its underflows add at most 2**-144 absolutely; the
+       double sum of exact squares is within 2**-48 of it. NaN compares
+       false (the full path). */
+    static inline double fastlrn_tier_edge(float hi) {
+        return (double)hi * (1.0 + 0x1p-10) + 0x1p-126;
+    }
     /* lanes (bits) whose double sum is above t (NaN: not) */
     static inline unsigned fastlrn_above2(fl_d d0, fl_d d1, fl_d t) {
         return FL_DGT(d0, t) | (FL_DGT(d1, t) << FL_DW);
@@ -533,11 +544,7 @@ cdef extern from *:
         fl_pwv P;
         const fl_v fhi = FL_SET1(hi);
         const fl_d dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi);
-        /* a double sum above dsure has a float sum above hi (so no lane
-           there is in the tier): the float sum's m <= 16 roundings are
-           within 2**-20 relative of the exact sum, and its underflows
-           within 2**-145 absolute; NaN compares false */
-        const fl_d dsure = FL_DSET1((double)hi * (1.0 + 0x1p-10) + 0x1p-126);
+        const fl_d dsure = FL_DSET1(fastlrn_tier_edge(hi));
         const unsigned all = (1u << FASTLRN_SIMD) - 1u;
         ptrdiff_t j, i, bad = 0;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);

@@ -380,20 +380,17 @@ cdef extern from *:
        many elements outside the tier need_fix (the caller then redoes the
        strip by within_plane_f32). */
     #define FASTLRN_W5G_VECS 1
-    static inline void fastlrn_w5g_rowsums(const float* xr, const fl_m* ml, fl_v* hf,
-                                           __m512d* hd) {
-        fl_v q[FASTLRN_W5G_VECS + 1], a;
+    /* a row's last-axis sums: in double (hd) and in float (hf) */
+    static inline void fastlrn_w5g_rowsums_d(const float* xr, const fl_m* ml, __m512d* hd) {
+        fl_v a;
         __m512d d[2 * FASTLRN_W5G_VECS + 1], t;
         int v, u;
         for (v = 0; v <= FASTLRN_W5G_VECS; v++) {
             a = FL_LOADZ(ml[v], xr + FASTLRN_SIMD * v);
-            q[v] = FL_MUL(a, a);
             d[2 * v] = fastlrn_sq_lo(a);
             if (v < FASTLRN_W5G_VECS)
                 d[2 * v + 1] = fastlrn_sq_hi(a);
         }
-        for (v = 0; v < FASTLRN_W5G_VECS; v++)
-            hf[v] = fastlrn_w5_sum(q[v], q[v + 1]);
         #define FASTLRN_SHIFTD(b, a, k) _mm512_castsi512_pd(_mm512_alignr_epi64( \
             _mm512_castpd_si512(b), _mm512_castpd_si512(a), k))
         for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++) {
@@ -404,6 +401,21 @@ cdef extern from *:
         }
         #undef FASTLRN_SHIFTD
     }
+    static inline void fastlrn_w5g_rowsums_f(const float* xr, const fl_m* ml, fl_v* hf) {
+        fl_v q[FASTLRN_W5G_VECS + 1], a;
+        int v;
+        for (v = 0; v <= FASTLRN_W5G_VECS; v++) {
+            a = FL_LOADZ(ml[v], xr + FASTLRN_SIMD * v);
+            q[v] = FL_MUL(a, a);
+        }
+        for (v = 0; v < FASTLRN_W5G_VECS; v++)
+            hf[v] = fastlrn_w5_sum(q[v], q[v + 1]);
+    }
+    /* The float row sums only where a window needs them: a vector whose
+       lanes all have double sums above fastlrn_tier_edge(hi) (most of
+       them on data beyond the tier: a 5 x 5 box's 25 squares rarely sum
+       near the edge) takes the power step alone; bit r of fok: row r of
+       the ring has its float sums (rows outside the plane: zeros). */
     static ptrdiff_t fastlrn_w5g_strip(const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0,
                                        ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
                                        float ts, float c1, float c2, float c3, float c4,
@@ -415,10 +427,12 @@ cdef extern from *:
         fl_pwv P;
         const fl_v zero = FL_ZERO(), fhi = FL_SET1(hi);
         const __m512d zd = _mm512_setzero_pd(), dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
+        const __m512d dsure = _mm512_set1_pd(fastlrn_tier_edge(hi));
         fl_v hf[5][FASTLRN_W5G_VECS], sum, xv, out;
         __m512d hd[5][2 * FASTLRN_W5G_VECS], s0, s1;
         fl_m ml[FASTLRN_W5G_VECS + 1], mv[FASTLRN_W5G_VECS], tier;
         ptrdiff_t reach, j0, i, row, bad = 0;
+        unsigned fok, o;
         int r, v, u;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         fl_pwv_set(&P, W);
@@ -428,6 +442,7 @@ cdef extern from *:
                 ml[v] = fl_lanes(j0 - 2 + FASTLRN_SIMD * v, reach);
             for (v = 0; v < FASTLRN_W5G_VECS; v++)
                 mv[v] = fl_lanes(j0 + FASTLRN_SIMD * v, n);
+            fok = 0;
             for (r = 0; r < 4; r++) {
                 row = first - 2 + r;
                 for (v = 0; v < FASTLRN_W5G_VECS; v++)
@@ -435,7 +450,9 @@ cdef extern from *:
                 for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++)
                     hd[r][u] = zd;
                 if (row >= 0 && row < H)
-                    fastlrn_w5g_rowsums(x + row * xs0 + j0 - 2, ml, hf[r], hd[r]);
+                    fastlrn_w5g_rowsums_d(x + row * xs0 + j0 - 2, ml, hd[r]);
+                else
+                    fok |= 1u << r;
             }
             for (i = first; i < last; i++) {
                 for (v = 0; v < FASTLRN_W5G_VECS; v++)
@@ -443,23 +460,34 @@ cdef extern from *:
                 for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++)
                     hd[4][u] = zd;
                 if (i + 2 < H)
-                    fastlrn_w5g_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, hf[4], hd[4]);
+                    fastlrn_w5g_rowsums_d(x + (i + 2) * xs0 + j0 - 2, ml, hd[4]);
+                else
+                    fok |= 1u << 4;
                 if (j0 == 0)    /* the first band brings the rows in (for the others too) */
                     for (u = 0; u < n + 2; u += 16)
                         FASTLRN_PREFETCH(x + (i + 2 + ahead) * xs0 + u);
                 for (v = 0; v < FASTLRN_W5G_VECS; v++) {
-                    sum = FL_ADD(FL_ADD(FL_ADD(FL_ADD(hf[0][v], hf[1][v]), hf[2][v]), hf[3][v]),
-                                 hf[4][v]);
                     s0 = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_add_pd(
                         hd[0][2 * v], hd[1][2 * v]), hd[2][2 * v]), hd[3][2 * v]), hd[4][2 * v]);
                     s1 = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_add_pd(
                         hd[0][2 * v + 1], hd[1][2 * v + 1]), hd[2][2 * v + 1]), hd[3][2 * v + 1]),
                         hd[4][2 * v + 1]);
                     xv = FL_LOADZ(mv[v], x + i * xs0 + j0 + FASTLRN_SIMD * v);
-                    tier = _mm512_cmp_ps_mask(sum, fhi, _CMP_LE_OQ);
-                    out = _mm512_mask_blend_ps(tier, fl_pw(s0, s1, xv, &P), fl_series(sum, xv, &K));
-                    bad += __builtin_popcount((unsigned)(fastlrn_outside2(s0, s1, dlo, dhi)
-                                                         & mv[v] & ~tier));
+                    out = fl_pw(s0, s1, xv, &P);
+                    o = fastlrn_outside2(s0, s1, dlo, dhi) & mv[v];
+                    if ((fastlrn_above2(s0, s1, dsure) & mv[v]) != mv[v]) {
+                        for (r = 0; r < 5; r++)
+                            if (!(fok >> r & 1u)) {
+                                fastlrn_w5g_rowsums_f(x + (i - 2 + r) * xs0 + j0 - 2, ml, hf[r]);
+                                fok |= 1u << r;
+                            }
+                        sum = FL_ADD(FL_ADD(FL_ADD(FL_ADD(hf[0][v], hf[1][v]), hf[2][v]),
+                                            hf[3][v]), hf[4][v]);
+                        tier = _mm512_cmp_ps_mask(sum, fhi, _CMP_LE_OQ);
+                        out = _mm512_mask_blend_ps(tier, out, fl_series(sum, xv, &K));
+                        o &= ~(unsigned)tier;
+                    }
+                    bad += __builtin_popcount(o);
                     FL_STOREM(y + i * ys0 + j0 + FASTLRN_SIMD * v, mv[v], out);
                 }
                 for (r = 0; r < 4; r++) {
@@ -468,6 +496,7 @@ cdef extern from *:
                     for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++)
                         hd[r][u] = hd[r + 1][u];
                 }
+                fok >>= 1;
             }
         }
         return bad;
