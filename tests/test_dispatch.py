@@ -79,26 +79,33 @@ for beta, size in ((0.5, 11), (0.75, 5), (1.0, 3)):
                           channel_axis=-1)]
 # window sums at the float tier's edge: the low series' reach tmax (series_params:
 # the largest power of two <= 1/16 with |C(-beta, 5)| tmax**5 <= 2**-34) puts the
-# edge at v = tmax * k / a. Each vector's windows (a row of positions across, a
-# plane within) get one sum, swept in 48 steps from 2**-9 below the edge to 2**-11
-# above, magnitudes within 2**-16 of it, and the last 6 columns twice it (so that
-# the rows and strips leave the tier): a vector wholly just below the edge is in
-# the tier, and the vector rows (fastlrn_rowg, 7 and 11 channels) and 5 x 5 strips
-# (fastlrn_w5g_strip; rows of 40, so that a band of 16 columns is unclipped) may
-# skip the float sums only where the double sum is surely above the edge (a skip
-# from 2**-10 below it changes hundreds to thousands of elements of each case)
+# edge at v = tmax * k / a. The vector rows (fastlrn_rowg, 7 and 11 channels) and
+# 5 x 5 strips (fastlrn_w5p_strip) take the power step alone over windows far above
+# the edge (magnitudes twice the edge's), then meet windows swept in 48 steps from
+# 2**-9 below the edge to 2**-11 above it (magnitudes within 2**-16 of one value;
+# across: each plane row; within: each plane): the vectors wholly just below the
+# edge are in the tier, and the power step alone must stop there (going on from
+# 2**-10 below the edge changes 214, 1599 and 2582 elements of the three cases).
+#   across, (8, 24, 12, 40): a plane's rows 0-5 far above (15 vectors), rows 6-11
+#     at the sweep's levels;
+#   within, (2, 24, 12, 40): rows 0-1, 10-11 and columns 0-17 far above, so that
+#     band 0 (columns 0-15) is done by the power step alone, and band 1 too where
+#     the box sums of rows 4-7 are above the edge.
 c5, tmax = 1.0, 1.0 / 16
 for n in range(5):
     c5 *= (-0.75 - n) / (n + 1)
 while abs(c5) * tmax ** 5 > 2.0 ** -34:
     tmax /= 2
 sweep = 1 + np.linspace(-2.0 ** -9, 2.0 ** -11, 48)
-for size, region, taps, shape in ((7, "across", 7, (4, 24, 12, 40)),
-                                  (11, "across", 11, (4, 24, 12, 40)),
-                                  (5, "within", 25, (2, 24, 9, 40))):
-    e = sweep.reshape(4, 1, 12, 1) if region == "across" else sweep.reshape(2, 24, 1, 1)
+for size, region, taps, shape in ((7, "across", 7, (8, 24, 12, 40)),
+                                  (11, "across", 11, (8, 24, 12, 40)),
+                                  (5, "within", 25, (2, 24, 12, 40))):
+    e = np.full(shape, 4.0)
+    if region == "across":
+        e[:, :, 6:] = sweep.reshape(8, 1, 6, 1)
+    else:
+        e[:, :, 2:-2, 18:] = sweep.reshape(2, 24, 1, 1)
     mag = np.sqrt(tmax * 2.0 / 1e-4 / taps * e) * (1 + 2.0 ** -16 * rng.uniform(-1, 1, shape))
-    mag[..., 34:] *= 2
     x5 = (mag * rng.choice([-1.0, 1.0], shape)).astype(np.float32)
     extra.append(fastlrn.lrn(x5, size=size, region=region))
 for i, a in enumerate(extra):
