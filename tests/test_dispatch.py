@@ -13,7 +13,7 @@ and general code for the ends of rows and lines. Four more cases, size 5 with 24
 channels, take the intrinsic loops of the AVX2 and AVX-512 builds (docs/performance.rst),
 twenty more, data outside the float tier, the power step's vector loops, six
 float64 cases the closed form's one-pass row (beta 0.5, 0.75 and 1), and
-three of window sums at the float tier's edge.
+six of window sums at the float tier's edge.
 """
 
 import json
@@ -85,7 +85,7 @@ for beta, size in ((0.5, 11), (0.75, 5), (1.0, 3)):
 # 2**-9 below the edge to 2**-11 above it (magnitudes within 2**-16 of one value;
 # across: each plane row; within: each plane): the vectors wholly just below the
 # edge are in the tier, and the power step alone must stop there (going on from
-# 2**-10 below the edge changes 214, 1599 and 2582 elements of the three cases).
+# 2**-10 below the edge changes 44 to 2582 elements of each case).
 #   across, (8, 24, 12, 40): a plane's rows 0-5 far above (15 vectors), rows 6-11
 #     at the sweep's levels;
 #   within, (2, 24, 12, 40): rows 0-1, 10-11 and columns 0-17 far above, so that
@@ -108,6 +108,16 @@ for size, region, taps, shape in ((7, "across", 7, (8, 24, 12, 40)),
     mag = np.sqrt(tmax * 2.0 / 1e-4 / taps * e) * (1 + 2.0 ** -16 * rng.uniform(-1, 1, shape))
     x5 = (mag * rng.choice([-1.0, 1.0], shape)).astype(np.float32)
     extra.append(fastlrn.lrn(x5, size=size, region=region))
+#   channels-last lines of 32 channels, (1, 7, 8, 32), sizes 5, 7 and 11
+#     (fastlrn_linesp_m): 8 lines far above, then one line a level, from 2**-11
+#     above the edge down; channels 0-5 and 26-31 far above on every line, so
+#     that no vector has a clipped window near the edge.
+for size in (5, 7, 11):
+    e = np.full((56, 32), 4.0)
+    e[8:, 6:26] = sweep[::-1, None]
+    mag = np.sqrt(tmax * 2.0 / 1e-4 / size * e) * (1 + 2.0 ** -16 * rng.uniform(-1, 1, e.shape))
+    x5 = (mag * rng.choice([-1.0, 1.0], e.shape)).astype(np.float32).reshape(1, 7, 8, 32)
+    extra.append(fastlrn.lrn(x5, size=size, channel_axis=-1))
 for i, a in enumerate(extra):
     np.save(sys.argv[1] + f"_x{i}.npy", a)
 print(json.dumps(out))
@@ -136,7 +146,7 @@ def test_builds_agree_bit_for_bit(tmp_path):
         assert _run(isa, str(tmp_path / isa)) == isa
         results[isa] = [np.load(tmp_path / f"{isa}_{p}{i}.npy") for p in ("", "b")
                         for i in range(12)]
-        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(33)]
+        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(36)]
     base = results["baseline"]
     for isa in usable[1:]:
         for i, (a, b) in enumerate(zip(base, results[isa])):
