@@ -97,6 +97,10 @@ for n in range(5):
 while abs(c5) * tmax ** 5 > 2.0 ** -34:
     tmax /= 2
 sweep = 1 + np.linspace(-2.0 ** -9, 2.0 ** -11, 48)
+def at_edge(e, taps):
+    # windows of taps values summing to e times the edge, signs at random
+    mag = np.sqrt(tmax * 2.0 / 1e-4 / taps * e) * (1 + 2.0 ** -16 * rng.uniform(-1, 1, e.shape))
+    return (mag * rng.choice([-1.0, 1.0], e.shape)).astype(np.float32)
 for size, region, taps, shape in ((7, "across", 7, (8, 24, 12, 40)),
                                   (11, "across", 11, (8, 24, 12, 40)),
                                   (5, "within", 25, (2, 24, 12, 40))):
@@ -105,9 +109,7 @@ for size, region, taps, shape in ((7, "across", 7, (8, 24, 12, 40)),
         e[:, :, 6:] = sweep.reshape(8, 1, 6, 1)
     else:
         e[:, :, 2:-2, 18:] = sweep.reshape(2, 24, 1, 1)
-    mag = np.sqrt(tmax * 2.0 / 1e-4 / taps * e) * (1 + 2.0 ** -16 * rng.uniform(-1, 1, shape))
-    x5 = (mag * rng.choice([-1.0, 1.0], shape)).astype(np.float32)
-    extra.append(fastlrn.lrn(x5, size=size, region=region))
+    extra.append(fastlrn.lrn(at_edge(e, taps), size=size, region=region))
 #   channels-last lines of 32 channels, (1, 7, 8, 32), sizes 5, 7 and 11
 #     (fastlrn_linesp_m): 8 lines far above, then one line a level, from 2**-11
 #     above the edge down; channels 0-5 and 26-31 far above on every line, so
@@ -115,9 +117,7 @@ for size, region, taps, shape in ((7, "across", 7, (8, 24, 12, 40)),
 for size in (5, 7, 11):
     e = np.full((56, 32), 4.0)
     e[8:, 6:26] = sweep[::-1, None]
-    mag = np.sqrt(tmax * 2.0 / 1e-4 / size * e) * (1 + 2.0 ** -16 * rng.uniform(-1, 1, e.shape))
-    x5 = (mag * rng.choice([-1.0, 1.0], e.shape)).astype(np.float32).reshape(1, 7, 8, 32)
-    extra.append(fastlrn.lrn(x5, size=size, channel_axis=-1))
+    extra.append(fastlrn.lrn(at_edge(e, size).reshape(1, 7, 8, 32), size=size, channel_axis=-1))
 for i, a in enumerate(extra):
     np.save(sys.argv[1] + f"_x{i}.npy", a)
 print(json.dumps(out))

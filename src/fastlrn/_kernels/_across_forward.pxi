@@ -479,9 +479,6 @@ cdef extern from *:
        x4**2 of the double squares); f32_finish then gives these the same
        bits. The number of elements whose double sum is outside [vlo, vhi]
        (needs_fix, NaN included) is returned: the caller redoes those rows. */
-    static inline fl_d fastlrn_sum5d(fl_d q0, fl_d q1, fl_d q2, fl_d q3, fl_d q4) {
-        return FL_DADD(FL_DADD(FL_DADD(FL_DADD(q0, q1), q2), q3), q4);
-    }
     static ptrdiff_t fastlrn_q5x4g(const float* const* p, float* const* ys, ptrdiff_t n,
                                    float ts, float c1, float c2, float c3, float c4, float kh,
                                    float kl, float hi, const fastlrn_pw* W, double vlo,

@@ -454,6 +454,11 @@ cdef extern from *:
        multiply-add is the same rounding as the exact square's add */
     static inline fl_d fastlrn_sqadd_lo(fl_d acc, fl_v a) { fl_d d = FL_DLO(a); return FL_DFMA(d, d, acc); }
     static inline fl_d fastlrn_sqadd_hi(fl_d acc, fl_v a) { fl_d d = FL_DHI(a); return FL_DFMA(d, d, acc); }
+    /* (((q0 + q1) + q2) + q3) + q4: five terms in order (a window of five
+       rows' squares, fastlrn_q5x4g; five rows' box sums, the 5 x 5 strips) */
+    static inline fl_d fastlrn_sum5d(fl_d q0, fl_d q1, fl_d q2, fl_d q3, fl_d q4) {
+        return FL_DADD(FL_DADD(FL_DADD(FL_DADD(q0, q1), q2), q3), q4);
+    }
     /* lanes (bits) whose double sum (d0: the lower half, d1: the upper) is outside [lo, hi] or NaN */
     static inline unsigned fastlrn_outside2(fl_d d0, fl_d d1, fl_d lo, fl_d hi) {
         return FL_DOUT(d0, lo, hi) | (FL_DOUT(d1, lo, hi) << FL_DW);

@@ -451,11 +451,10 @@ cdef extern from *:
                 for (v = 0; v < FASTLRN_W5G_VECS; v++) {
                     sum = FL_ADD(FL_ADD(FL_ADD(FL_ADD(hf[0][v], hf[1][v]), hf[2][v]), hf[3][v]),
                                  hf[4][v]);
-                    s0 = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_add_pd(
-                        hd[0][2 * v], hd[1][2 * v]), hd[2][2 * v]), hd[3][2 * v]), hd[4][2 * v]);
-                    s1 = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_add_pd(
-                        hd[0][2 * v + 1], hd[1][2 * v + 1]), hd[2][2 * v + 1]), hd[3][2 * v + 1]),
-                        hd[4][2 * v + 1]);
+                    s0 = fastlrn_sum5d(hd[0][2 * v], hd[1][2 * v], hd[2][2 * v], hd[3][2 * v],
+                                       hd[4][2 * v]);
+                    s1 = fastlrn_sum5d(hd[0][2 * v + 1], hd[1][2 * v + 1], hd[2][2 * v + 1],
+                                       hd[3][2 * v + 1], hd[4][2 * v + 1]);
                     xv = FL_LOADZ(mv[v], x + i * xs0 + j0 + FASTLRN_SIMD * v);
                     tier = _mm512_cmp_ps_mask(sum, fhi, _CMP_LE_OQ);
                     out = _mm512_mask_blend_ps(tier, fl_pw(s0, s1, xv, &P), fl_series(sum, xv, &K));
@@ -486,15 +485,13 @@ cdef extern from *:
                                        ptrdiff_t* done) {
         const ptrdiff_t ahead = fastlrn_w5_ahead(xs0);
         fl_pwv P;
-        const fl_v zero = FL_ZERO();
         const __m512d zd = _mm512_setzero_pd(), dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
         const __m512d dsure = _mm512_set1_pd(fastlrn_tier_edge(hi));
-        fl_v hf[1], xv;
+        fl_v hf[1], xv;     /* hf: rowsums' float part, not formed here */
         __m512d hd[5][2], s0, s1;
         fl_m ml[2], mv;
         ptrdiff_t reach, j0, i, row, bad = 0;
         int r, u;
-        (void)zero;
         fl_pwv_set(&P, W);
         for (j0 = 0; j0 < n; j0 += FASTLRN_SIMD) {
             reach = n < j0 + FASTLRN_SIMD + 2 ? n : j0 + FASTLRN_SIMD + 2;
@@ -514,10 +511,8 @@ cdef extern from *:
                 if (j0 == 0)
                     for (u = 0; u < n + 2; u += 16)
                         FASTLRN_PREFETCH(x + (i + 2 + ahead) * xs0 + u);
-                s0 = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_add_pd(
-                    hd[0][0], hd[1][0]), hd[2][0]), hd[3][0]), hd[4][0]);
-                s1 = _mm512_add_pd(_mm512_add_pd(_mm512_add_pd(_mm512_add_pd(
-                    hd[0][1], hd[1][1]), hd[2][1]), hd[3][1]), hd[4][1]);
+                s0 = fastlrn_sum5d(hd[0][0], hd[1][0], hd[2][0], hd[3][0], hd[4][0]);
+                s1 = fastlrn_sum5d(hd[0][1], hd[1][1], hd[2][1], hd[3][1], hd[4][1]);
                 if ((fastlrn_above2(s0, s1, dsure) & mv) != mv) {
                     *done = j0;
                     return bad;
