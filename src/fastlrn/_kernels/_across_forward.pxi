@@ -421,7 +421,7 @@ cdef extern from *:
                     }
                 }
                 tier = _mm512_cmp_ps_mask(v, fhi, _CMP_LE_OQ);
-                out = _mm512_mask_blend_ps(tier, fl_pw(d0, d1, cur, &P), fl_series(v, cur, &K));
+                out = fl_series_pw(tier, v, d0, d1, cur, &K, &P);
                 bad += __builtin_popcount((unsigned)(fastlrn_outside2(d0, d1, dlo, dhi) & ~tier));
                 FL_STORE(yl + j, out);
                 prev = cur;
@@ -512,8 +512,8 @@ cdef extern from *:
                 tier = FL_LE(v, fhi); \
                 d0 = fastlrn_sum5d(ql[i], ql[i + 1], ql[i + 2], ql[i + 3], ql[i + 4]); \
                 d1 = fastlrn_sum5d(qh[i], qh[i + 1], qh[i + 2], qh[i + 3], qh[i + 4]); \
-                /* both formulas, then a select: a branch on mixed rows mispredicts */ \
-                out = FL_SELECT(tier, fl_series(v, a[i + 2], &K), fl_pw(d0, d1, a[i + 2], &P)); \
+                /* both formulas in one (fl_series_pw): a branch on mixed rows mispredicts */ \
+                out = fl_series_pw(tier, v, d0, d1, a[i + 2], &K, &P); \
                 bad += __builtin_popcount(fastlrn_outside2(d0, d1, dlo, dhi) & FL_MBITS(m) \
                                           & ~FL_TBITS(tier)); \
                 FL_STOREX(y[i] + j, m, full, out); \

@@ -457,7 +457,7 @@ cdef extern from *:
                                        hd[3][2 * v + 1], hd[4][2 * v + 1]);
                     xv = FL_LOADZ(mv[v], x + i * xs0 + j0 + FASTLRN_SIMD * v);
                     tier = _mm512_cmp_ps_mask(sum, fhi, _CMP_LE_OQ);
-                    out = _mm512_mask_blend_ps(tier, fl_pw(s0, s1, xv, &P), fl_series(sum, xv, &K));
+                    out = fl_series_pw(tier, sum, s0, s1, xv, &K, &P);
                     bad += __builtin_popcount((unsigned)(fastlrn_outside2(s0, s1, dlo, dhi)
                                                          & mv[v] & ~tier));
                     FL_STOREM(y + i * ys0 + j0 + FASTLRN_SIMD * v, mv[v], out);
