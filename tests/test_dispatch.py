@@ -12,8 +12,9 @@ float (k = 2, 0.7), the others mostly outside; sizes 4, 5 and 6 take each route'
 and general code for the ends of rows and lines. Four more cases, size 5 with 24
 channels, take the intrinsic loops of the AVX2 and AVX-512 builds (docs/performance.rst),
 twenty more, data outside the float tier, the power step's vector loops, six
-float64 cases the closed form's one-pass row (beta 0.5, 0.75 and 1), and
-six of window sums at the float tier's edge.
+float64 cases the closed form's one-pass row (beta 0.5, 0.75 and 1),
+six of window sums at the float tier's edge and four at the power step's
+upper end.
 """
 
 import json
@@ -118,6 +119,38 @@ for size in (5, 7, 11):
     e = np.full((56, 32), 4.0)
     e[8:, 6:26] = sweep[::-1, None]
     extra.append(fastlrn.lrn(at_edge(e, size).reshape(1, 7, 8, 32), size=size, channel_axis=-1))
+# window sums at the power step's upper end, vhi: s = k + a v up to 2**33, the top of
+# the table's 32 binades from k's (enable_pw: k = 2, binades from 2**1), 2**-20
+# inward (v_range). The loops with both formulas (the four-row loop, the rows of 7
+# channels, 5 x 5 within, channels-last lines) test needs_fix on their largest float
+# sum with a margin of 2**-10 (fastlrn_fix_hi): windows swept from 2**-9 below vhi
+# to 2**-9 above, beside windows in the float tier, must all come out as the scalar
+# forms give them (above vhi the double formula; just below, where the loops redo a
+# row that needs no fix, the same bits as the power step).
+vhi = (2.0 ** 33 - 2.0) / 1e-4 * (1 - 2.0 ** -20)
+levels = 1 + np.linspace(-2.0 ** -9, 2.0 ** -9, 48)
+def at_top(e, taps):
+    mag = np.sqrt(vhi / taps * e) * (1 + 2.0 ** -16 * rng.uniform(-1, 1, e.shape))
+    return (mag * rng.choice([-1.0, 1.0], e.shape)).astype(np.float32)
+# A loop's test covers a whole call (its rows or lines), so each image, plane or
+# line is at one level.
+#   across, (48, 16, 2, 40), sizes 5 and 7: an image a level, a random half of the
+#     pixels small (in the tier)
+for size in (5, 7):
+    top = at_top(np.broadcast_to(levels.reshape(48, 1, 1, 1), (48, 16, 2, 40)), size)
+    small = rng.random((48, 1, 2, 40)) < 0.5
+    extra.append(fastlrn.lrn(np.where(small, top * np.float32(1e-8), top), size=size))
+#   within, (2, 24, 12, 40): each plane at one level, columns 0-7 small (band 0
+#     has tier lanes, so the 5 x 5 loop with both formulas does every band)
+e = np.broadcast_to(levels.reshape(2, 24, 1, 1), (2, 24, 12, 40))
+top = at_top(e, 25)
+top[..., :8] *= np.float32(1e-8)
+extra.append(fastlrn.lrn(top, size=5, region="within"))
+#   channels-last, (1, 6, 8, 32), size 5: a level a line, channels 0-5 small
+e = np.broadcast_to(levels.reshape(1, 6, 8, 1), (1, 6, 8, 32))
+top = at_top(e, 5)
+top[..., :6] *= np.float32(1e-8)
+extra.append(fastlrn.lrn(top, size=5, channel_axis=-1))
 for i, a in enumerate(extra):
     np.save(sys.argv[1] + f"_x{i}.npy", a)
 print(json.dumps(out))
@@ -146,7 +179,7 @@ def test_builds_agree_bit_for_bit(tmp_path):
         assert _run(isa, str(tmp_path / isa)) == isa
         results[isa] = [np.load(tmp_path / f"{isa}_{p}{i}.npy") for p in ("", "b")
                         for i in range(12)]
-        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(36)]
+        results[isa] += [np.load(tmp_path / f"{isa}_x{i}.npy") for i in range(40)]
     base = results["baseline"]
     for isa in usable[1:]:
         for i, (a, b) in enumerate(zip(base, results[isa])):

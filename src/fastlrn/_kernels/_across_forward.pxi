@@ -326,8 +326,8 @@ cdef extern from *:
        does. The window's values come from the vector and its neighbours by
        lane permutes (zeros beyond the line's ends: across_line_f32's padded
        line); the float sum in f32_rows_sumsq's order, the double sum in
-       f32_finish's. Returns the count of elements that needs_fix (the caller
-       then does these lines by across_line_f32). */
+       f32_finish's. Returns nonzero where an element may need_fix (the
+       caller then does these lines by across_line_f32). */
     /* the window's double squares: line q's squares in sq[q & 1] (channel c
        at c + 16, 16 zeros either side), written while line q - 1 is done, so
        that its loads (across two stores each) find them in L1, not in the
@@ -344,7 +344,7 @@ cdef extern from *:
        above fastlrn_tier_edge(fhi_) (none in the tier): lines from 0 until
        the first vector with a lane that may be in the tier; *done is then
        its line (for fastlrn_linesg_m to do from there, its squares in
-       sq[*done & 1]), else npos. Returns as fastlrn_linesg_m. */
+       sq[*done & 1]), else npos. Returns how many elements need_fix. */
     static FASTLRN_ALWAYS_INLINE ptrdiff_t fastlrn_linesp_m(
             const float* x, float* y, ptrdiff_t npos, ptrdiff_t C, ptrdiff_t lo, ptrdiff_t m,
             float fhi_, const fastlrn_pw* W, double vlo, double vhi, double* const* sq,
@@ -387,13 +387,13 @@ cdef extern from *:
         fl_sf K;
         fl_pwv P;
         const fl_v zero = FL_ZERO(), fhi = FL_SET1(fhi_);
-        const __m512d dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
         const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         __m512i idx[16];
+        __m512i mx = _mm512_setzero_si512();    /* the float sums' largest bits */
         __m512 prev, cur, next, a, v, out;
         __m512d d0, d1;
         __mmask16 tier;
-        ptrdiff_t q, j, t, bad = 0;
+        ptrdiff_t q, j, t;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         fl_pwv_set(&P, W);
         for (t = 0; t < m; t++)      /* tap t: channel c + t - lo */
@@ -422,13 +422,13 @@ cdef extern from *:
                 }
                 tier = _mm512_cmp_ps_mask(v, fhi, _CMP_LE_OQ);
                 out = fl_series_pw(tier, v, d0, d1, cur, &K, &P);
-                bad += __builtin_popcount((unsigned)(fastlrn_outside2(d0, d1, dlo, dhi) & ~tier));
+                mx = _mm512_max_epu32(mx, FL_BITS(v));
                 FL_STORE(yl + j, out);
                 prev = cur;
                 cur = next;
             }
         }
-        return bad;
+        return FL_RMAXU(mx) >= fastlrn_fix_hi(vhi);
     }
     /* The double squares are those f32_finish sums (exact; the zeros beyond
        the line's ends add +0), in its order, so the same bits as squaring
@@ -477,8 +477,9 @@ cdef extern from *:
        fastlrn_q5x4. Else the power step (fl_pw) of the double window sum,
        formed as f32_finish forms it ((((x0**2 + x1**2) + x2**2) + x3**2) +
        x4**2 of the double squares); f32_finish then gives these the same
-       bits. The number of elements whose double sum is outside [vlo, vhi]
-       (needs_fix, NaN included) is returned: the caller redoes those rows. */
+       bits. Nonzero is returned where an element may have a double sum
+       outside [vlo, vhi] (needs_fix, NaN included; fastlrn_fix_hi): the
+       caller redoes the rows then. */
     static ptrdiff_t fastlrn_q5x4g(const float* const* p, float* const* ys, ptrdiff_t n,
                                    float ts, float c1, float c2, float c3, float c4, float kh,
                                    float kl, float hi, const fastlrn_pw* W, double vlo,
@@ -488,9 +489,9 @@ cdef extern from *:
         fl_sf K;
         fl_pwv P;
         const fl_v fhi = FL_SET1(hi);
-        const fl_d dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi);
         const fl_m all = fl_lanes(0, FASTLRN_SIMD);
-        ptrdiff_t j, bad = 0;
+        fl_vi mx = FL_ZEROI();    /* the float sums' largest bits */
+        ptrdiff_t j;
         int i;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         fl_pwv_set(&P, W);
@@ -514,8 +515,7 @@ cdef extern from *:
                 d1 = fastlrn_sum5d(qh[i], qh[i + 1], qh[i + 2], qh[i + 3], qh[i + 4]); \
                 /* both formulas in one (fl_series_pw): a branch on mixed rows mispredicts */ \
                 out = fl_series_pw(tier, v, d0, d1, a[i + 2], &K, &P); \
-                bad += __builtin_popcount(fastlrn_outside2(d0, d1, dlo, dhi) & FL_MBITS(m) \
-                                          & ~FL_TBITS(tier)); \
+                mx = FL_MAXU(mx, m, FL_BITS(v)); \
                 FL_STOREX(y[i] + j, m, full, out); \
             } \
         } while (0)
@@ -524,7 +524,7 @@ cdef extern from *:
         if (j < n)
             FASTLRN_Q5X4G_STEP(fl_lanes(j, n), 0);
         #undef FASTLRN_Q5X4G_STEP
-        return bad;
+        return FL_RMAXU(mx) >= fastlrn_fix_hi(vhi);
     }
     #else
     static ptrdiff_t fastlrn_q5x4g(const float* const* p, float* const* ys, ptrdiff_t n,

@@ -491,6 +491,25 @@ cdef extern from *:
     static inline unsigned fastlrn_above2(fl_d d0, fl_d d1, fl_d t) {
         return FL_DGT(d0, t) | (FL_DGT(d1, t) << FL_DW);
     }
+    /* needs_fix in the loops with both formulas, from the float sums: the
+       largest float sum's bits (every lane: a tier lane's sum is <= hi, far
+       below vhi), instead of testing each double sum. A float sum v is
+       within 2**-20 (relatively) plus 2**-144 of the exact sum, the double
+       sum within 2**-48 of it (fastlrn_tier_edge), so
+           (v + 2**-126) (1 + 2**-10) <= vhi  gives  double sum <= vhi;
+       sums are +0 or positive, NaN and inf above every finite float as
+       bits, and vlo <= 0 (enable_f32_series), so a row needs no fix where
+       the largest bits are below fastlrn_fix_hi(vhi). A window just below
+       vhi, with no element that needs_fix, makes the caller redo the row by
+       the exact test: time, not bits. */
+    static inline uint32_t fastlrn_fix_hi(double vhi) {
+        double t = vhi / (1.0 + 0x1p-10) - 0x1p-126;
+        float f;
+        if (!(t >= 0.0)) return 0;              /* every row is redone */
+        f = t >= (double)FLT_MAX ? FLT_MAX : (float)t;
+        if ((double)f > t) f = nextafterf(f, 0.0f);
+        return fastlrn_fbits(f) + 1u;
+    }
     /* the tables and constants in registers */
     typedef struct {
         fl_v ic[FL_TABLE32], th[FL_TABLE32], tl[FL_TABLE32], kh[FL_TABLE32], kl[FL_TABLE32];
@@ -574,9 +593,9 @@ cdef extern from *:
     }
     /* f32_finish's row in one pass: window j's values are p[0][j] ..
        p[m-1][j] (1 <= m <= 16). Each element by the formula its own window
-       selects (fastlrn_rowg1). Returns how many elements outside the tier
-       have a double sum outside [vlo, vhi] (needs_fix, NaN included): the
-       caller redoes the row then. */
+       selects (fastlrn_rowg1). Returns nonzero where some element outside
+       the tier may have a double sum outside [vlo, vhi] (needs_fix, NaN
+       included; fastlrn_fix_hi): the caller redoes the row then. */
     static ptrdiff_t fastlrn_rowg(const float* const* p, ptrdiff_t m, const float* x, float* y,
                                   ptrdiff_t n, float ts, float c1, float c2, float c3, float c4,
                                   float kh, float kl, float hi, const fastlrn_pw* W,
@@ -588,6 +607,7 @@ cdef extern from *:
         const fl_d dsure = FL_DSET1(fastlrn_tier_edge(hi));
         const unsigned all = (1u << FASTLRN_SIMD) - 1u;
         const fl_m allm = fl_lanes(0, FASTLRN_SIMD);
+        fl_vi mx = FL_ZEROI();    /* the float sums' largest bits */
         ptrdiff_t j, i, run, bad = 0;
         unsigned any;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
@@ -608,8 +628,7 @@ cdef extern from *:
             tier = FL_LE(v, fhi); \
             FL_STOREX(y + j, mk, full, \
                       fl_series_pw(tier, v, d0, d1, xv, &K, &P)); \
-            bad += __builtin_popcount(fastlrn_outside2(d0, d1, dlo, dhi) & ~FL_TBITS(tier) \
-                                      & FL_MBITS(mk)); \
+            mx = FL_MAXU(mx, mk, FL_BITS(v)); \
             any |= FL_TBITS(tier); \
         } while (0)
         j = 0;
@@ -646,7 +665,7 @@ cdef extern from *:
         if (j < n)
             FASTLRN_ROWG_BOTH(fl_lanes(j, n), 0);
         #undef FASTLRN_ROWG_BOTH
-        return bad;
+        return bad + (FL_RMAXU(mx) >= fastlrn_fix_hi(vhi));
     }
     /* fastlrn_bwd_pw1 of a row; returns how many v are outside [vlo, vhi] (NaN included) */
     static inline ptrdiff_t fastlrn_bwd_pw_row(const float* x, const float* g, const double* v,
@@ -1204,10 +1223,14 @@ cdef inline void enable_f32_series(Params* P, Py_ssize_t taps) noexcept nogil:
     P.sf.c2 = <float>P.ser.c[2]
     P.sf.c3 = <float>P.ser.c[3]
     P.sf.c4 = <float>P.ser.c[4]
-    if P.pw_ok and not pw_same_series(&P.pw, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4):
-        # the loops with both formulas share one series (fl_series_pw). Both
-        # sets are C(-beta, n) by the same double steps, so this is not
-        # expected; if it happens, the double formula replaces the step
+    if P.pw_ok and (not pw_same_series(&P.pw, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4)
+                    or P.vlo_fast > 0.0):
+        # the loops with both formulas share one series (fl_series_pw) and
+        # test needs_fix on the largest float sum alone (fastlrn_fix_hi).
+        # Both coefficient sets are C(-beta, n) by the same double steps, and
+        # vlo_fast <= 0 whenever k > 0 (enable_pw: s >= k lies in the table's
+        # binades for every v >= 0), so this is not expected; if it happens,
+        # the double formula replaces the step
         P.pw_ok = 0
         P.vlo_fast, P.vhi_fast = P.vlo_dbl, P.vhi_dbl
     # the double tier's range, inside the range where no element needs_fix

@@ -377,8 +377,9 @@ cdef extern from *:
        beyond the row, then the five rows' sums in order, zero rows outside
        the strip (exact zeros, as clipping). Bands of 16 columns (32 took
        1.76x the time: the ring of row sums and the tables spill), from the
-       band at column jstart. Returns how many elements outside the tier
-       need_fix (the caller then redoes the strip by within_plane_f32). */
+       band at column jstart. Returns nonzero where an element outside the
+       tier may need_fix (fastlrn_fix_hi; the caller then redoes the strip
+       by within_plane_f32). */
     #define FASTLRN_W5G_VECS 1
     static inline void fastlrn_w5g_rowsums(const float* xr, const fl_m* ml, fl_v* hf,
                                            __m512d* hd, int with_float) {
@@ -415,11 +416,12 @@ cdef extern from *:
         fl_sf K;
         fl_pwv P;
         const fl_v zero = FL_ZERO(), fhi = FL_SET1(hi);
-        const __m512d zd = _mm512_setzero_pd(), dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
+        const __m512d zd = _mm512_setzero_pd();
+        fl_vi mx = FL_ZEROI();    /* the float sums' largest bits */
         fl_v hf[5][FASTLRN_W5G_VECS], sum, xv, out;
         __m512d hd[5][2 * FASTLRN_W5G_VECS], s0, s1;
         fl_m ml[FASTLRN_W5G_VECS + 1], mv[FASTLRN_W5G_VECS], tier;
-        ptrdiff_t reach, j0, i, row, bad = 0;
+        ptrdiff_t reach, j0, i, row;
         int r, v, u;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         fl_pwv_set(&P, W);
@@ -458,8 +460,7 @@ cdef extern from *:
                     xv = FL_LOADZ(mv[v], x + i * xs0 + j0 + FASTLRN_SIMD * v);
                     tier = _mm512_cmp_ps_mask(sum, fhi, _CMP_LE_OQ);
                     out = fl_series_pw(tier, sum, s0, s1, xv, &K, &P);
-                    bad += __builtin_popcount((unsigned)(fastlrn_outside2(s0, s1, dlo, dhi)
-                                                         & mv[v] & ~tier));
+                    mx = FL_MAXU(mx, mv[v], FL_BITS(sum));
                     FL_STOREM(y + i * ys0 + j0 + FASTLRN_SIMD * v, mv[v], out);
                 }
                 for (r = 0; r < 4; r++) {
@@ -470,7 +471,7 @@ cdef extern from *:
                 }
             }
         }
-        return bad;
+        return FL_RMAXU(mx) >= fastlrn_fix_hi(vhi);
     }
     /* fastlrn_w5g_strip for strips beyond the float tier: the power step
        alone, while every window of a vector has a double box sum above
