@@ -222,3 +222,24 @@ def test_channels_last_one_pass_gives_the_planar_bits(kind):
             assert_ulp(want, expected(x, **params), **params)
             got = np.moveaxis(fastlrn.lrn(nhwc, channel_axis=-1, num_threads=1, **params), -1, 1)
             np.testing.assert_array_equal(got, want, err_msg=f"C={C} npos={npos} size={size}")
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_channels_last_lines_after_a_tile_left_the_tier(where):
+    # Once a tile of a thread's channels-last lines has left the float tier,
+    # its later tiles go straight to the lines that give each element its own
+    # formula (every build; without the AVX-512 lines, one line at a time),
+    # also where they are wholly inside the tier again: the planar bits still.
+    rng = np.random.default_rng(35)
+    x = rng.standard_normal((2, 96, 40, 40)).astype(np.float32)
+    pos = (slice(None), slice(None), slice(0, 1), slice(0, 5)) if where == "first" else \
+        (slice(None), slice(None), slice(39, 40), slice(35, 40))
+    x[pos] *= np.float32(100)
+    nhwc = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    for params in (dict(size=5), dict(size=11, alpha=1.0, k=1.0, beta=0.5), dict(size=7)):
+        want = fastlrn.lrn(x, **params)
+        assert_ulp(want, expected(x, **params), **params)
+        for threads in (1, 2):
+            got = np.moveaxis(fastlrn.lrn(nhwc, channel_axis=-1, num_threads=threads, **params),
+                              -1, 1)
+            np.testing.assert_array_equal(got, want, err_msg=f"{params} threads={threads}")

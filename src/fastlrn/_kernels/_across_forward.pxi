@@ -1012,6 +1012,12 @@ cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t 
                 elif lines_general(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P, gsq):
                     general[0] = 1
                     continue
+                elif SIMD != 16:
+                    # no lines with both formulas in this build (AVX2, baseline):
+                    # this thread's later tiles go straight to the lines one by
+                    # one (f32_finish's one pass), not through the float tier's
+                    # long rows first
+                    general[0] = 1
                 for q in range(q0, q1):
                     line_task(x + q * C, y + q * C, C, 1, 1, lo, hi, P, block)
         scratch_put(vf)
