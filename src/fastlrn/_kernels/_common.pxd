@@ -323,14 +323,20 @@ cdef extern from *:
         K->c3 = FL_SET1(c3); K->c4 = FL_SET1(c4); K->kh = FL_SET1(kh);
         K->kl = FL_SET1(kl); K->sign = FL_SET1(-0.0f);
     }
+    /* ((((c4 u + c3) u + c2) u + c1) u: the degree-4 series of the float
+       tier (u = t) and of the power step (u = r) */
+    static inline fl_v fl_poly4(fl_v u, fl_v c1, fl_v c2, fl_v c3, fl_v c4) {
+        return FL_MUL(FL_FMA(FL_FMA(FL_FMA(c4, u, c3), u, c2), u, c1), u);
+    }
+    /* fma(x, kh, x * t) with the sign bit of x (t = fma(kh, c, kl)): the
+       last step of both formulas */
+    static inline fl_v fl_apply(fl_v x, fl_v kh, fl_v t, fl_v sign) {
+        return FL_COPYSIGN(FL_FMA(x, kh, FL_MUL(x, t)), x, sign);
+    }
     /* f32_series(x, v) lane by lane, the same steps */
     static inline fl_v fl_series(fl_v v, fl_v x, const fl_sf* K) {
-        fl_v t = FL_MUL(K->ts, v), c, w;
-        c = FL_FMA(FL_FMA(FL_FMA(K->c4, t, K->c3), t, K->c2), t, K->c1);
-        c = FL_MUL(c, t);
-        w = FL_MUL(x, FL_FMA(K->kh, c, K->kl));
-        w = FL_FMA(x, K->kh, w);
-        return FL_COPYSIGN(w, x, K->sign);   /* the sign bit from x, the rest from w */
+        fl_v c = fl_poly4(FL_MUL(K->ts, v), K->c1, K->c2, K->c3, K->c4);
+        return fl_apply(x, K->kh, FL_FMA(K->kh, c, K->kl), K->sign);
     }
     /* fma(a4, a4, fma(a3, a3, fma(a2, a2, fma(a1, a1, a0 * a0)))): f32_sumsq5v */
     static inline fl_v fl_sumsq5(fl_v a0, fl_v a1, fl_v a2, fl_v a3, fl_v a4) {
@@ -465,6 +471,10 @@ cdef extern from *:
     static inline fl_d fastlrn_sum5d(fl_d q0, fl_d q1, fl_d q2, fl_d q3, fl_d q4) {
         return FL_DADD(FL_DADD(FL_DADD(FL_DADD(q0, q1), q2), q3), q4);
     }
+    /* the same in float (the 5 x 5 strips' float box sums) */
+    static inline fl_v fastlrn_sum5f(fl_v q0, fl_v q1, fl_v q2, fl_v q3, fl_v q4) {
+        return FL_ADD(FL_ADD(FL_ADD(FL_ADD(q0, q1), q2), q3), q4);
+    }
     /* lanes (bits) whose double sum (d0: the lower half, d1: the upper) is outside [lo, hi] or NaN */
     static inline unsigned fastlrn_outside2(fl_d d0, fl_d d1, fl_d lo, fl_d hi) {
         return FL_DOUT(d0, lo, hi) | (FL_DOUT(d1, lo, hi) << FL_DW);
@@ -545,20 +555,16 @@ cdef extern from *:
         *kl = FL_FMA(al, bh, FL_FMA(ah, bl, FL_FMSUB(ah, bh, *kh)));
         return FL_FMA(m, FL_LUT32(P->ic, j), P->mone);
     }
-    /* ((((c4 u + c3) u + c2) u + c1) u: the series of both formulas */
-    static inline fl_v fl_pw_c(fl_v u, const fl_pwv* P) {
-        return FL_MUL(FL_FMA(FL_FMA(FL_FMA(P->c4, u, P->c3), u, P->c2), u, P->c1), u);
-    }
     /* fastlrn_pw1 of a vector up to its last step: kh and *t = fma(kh, c, kl) */
     static inline fl_v fl_pw_k(fl_d v0, fl_d v1, const fl_pwv* P, fl_v* t) {
         fl_v kh, kl, r = fl_pw_r(v0, v1, P, &kh, &kl);
-        *t = FL_FMA(kh, fl_pw_c(r, P), kl);
+        *t = FL_FMA(kh, fl_poly4(r, P->c1, P->c2, P->c3, P->c4), kl);
         return kh;
     }
     /* fastlrn_pw1 of a vector */
     static inline fl_v fl_pw(fl_d v0, fl_d v1, fl_v xv, const fl_pwv* P) {
         fl_v t, kh = fl_pw_k(v0, v1, P, &t);
-        return FL_COPYSIGN(FL_FMA(xv, kh, FL_MUL(xv, t)), xv, P->sign);
+        return fl_apply(xv, kh, t, P->sign);
     }
     /* FL_SELECT(tier, fl_series(v, xv, K), fl_pw(d0, d1, xv, P)) with the
        steps the two formulas share done once. Both are y = fma(x, kh, x *
@@ -573,8 +579,8 @@ cdef extern from *:
         fl_v kh, kl, r = fl_pw_r(d0, d1, P, &kh, &kl);
         fl_v u = FL_SELECT(tier, FL_MUL(K->ts, v), r);
         fl_v h = FL_SELECT(tier, K->kh, kh), l = FL_SELECT(tier, K->kl, kl);
-        fl_v t = FL_FMA(h, fl_pw_c(u, P), l);
-        return FL_COPYSIGN(FL_FMA(xv, h, FL_MUL(xv, t)), xv, P->sign);
+        fl_v t = FL_FMA(h, fl_poly4(u, P->c1, P->c2, P->c3, P->c4), l);
+        return fl_apply(xv, h, t, P->sign);
     }
     /* fastlrn_pw1(1.0f, v, W) of a vector (the gradient's q): fma(1, kh,
        1 * t) is the one rounding of kh + t, and kh + t > 0 */

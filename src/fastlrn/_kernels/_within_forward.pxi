@@ -333,8 +333,7 @@ cdef extern from *:
                 for (v = 0; v <= NV; v++)
                     FASTLRN_PREFETCH(x + (i + 2 + ahead) * xs0 + j0 - 2 + W * v);
                 for (v = 0; v < NV; v++) {
-                    sum = FL_ADD(FL_ADD(FL_ADD(FL_ADD(h[0][v], h[1][v]), h[2][v]), h[3][v]),
-                                 h[4][v]);
+                    sum = fastlrn_sum5f(h[0][v], h[1][v], h[2][v], h[3][v], h[4][v]);
                     vmax = FL_MAXU(vmax, mv[v], FL_BITS(sum));
                     xv = FL_LOADZ(mv[v], x + i * xs0 + j0 + W * v);
                     FL_STOREM(y + i * ys0 + j0 + W * v, mv[v], fl_series(sum, xv, &K));
@@ -451,8 +450,7 @@ cdef extern from *:
                     for (u = 0; u < n + 2; u += 16)
                         FASTLRN_PREFETCH(x + (i + 2 + ahead) * xs0 + u);
                 for (v = 0; v < FASTLRN_W5G_VECS; v++) {
-                    sum = FL_ADD(FL_ADD(FL_ADD(FL_ADD(hf[0][v], hf[1][v]), hf[2][v]), hf[3][v]),
-                                 hf[4][v]);
+                    sum = fastlrn_sum5f(hf[0][v], hf[1][v], hf[2][v], hf[3][v], hf[4][v]);
                     s0 = fastlrn_sum5d(hd[0][2 * v], hd[1][2 * v], hd[2][2 * v], hd[3][2 * v],
                                        hd[4][2 * v]);
                     s1 = fastlrn_sum5d(hd[0][2 * v + 1], hd[1][2 * v + 1], hd[2][2 * v + 1],
@@ -479,7 +477,7 @@ cdef extern from *:
        rarely sum near the edge on such data). Stops at the first vector
        with a lane that may be in the tier: *done is then the first column
        of its band (the caller does the bands from there by
-       fastlrn_w5g_strip), else n. Returns as fastlrn_w5g_strip. */
+       fastlrn_w5g_strip), else n. Returns how many elements need_fix. */
     static ptrdiff_t fastlrn_w5p_strip(const float* x, ptrdiff_t xs0, float* y, ptrdiff_t ys0,
                                        ptrdiff_t H, ptrdiff_t n, ptrdiff_t first, ptrdiff_t last,
                                        float hi, const fastlrn_pw* W, double vlo, double vhi,
