@@ -28,6 +28,7 @@
 from libc.math cimport sqrt, pow, fabs, fmin, fmax, ldexp, nextafterf, floor, log2
 from cython cimport floating
 from libc.stdint cimport uint32_t
+from libc.string cimport memset
 
 cdef extern from *:
     """
@@ -974,6 +975,9 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
     """
     cdef Params P
     cdef double slo, shi
+    # every field defined: a path this call does not enable (float64 with
+    # beta > 2 calls no series_params) must read as off, not as stack bytes
+    memset(&P, 0, sizeof(Params))
     P.a = a
     P.k = k
     P.beta = beta

@@ -527,3 +527,34 @@ def fma32_values(const float[::1] a, const float[::1] b, const float[::1] c, flo
         raise ValueError("fma32_values: arrays differ in length")
     for j in range(a.shape[0]):
         out[j] = fma32(a[j], b[j], c[j])
+
+
+cdef extern from *:
+    """
+    /* 64 KiB of the stack below the caller filled with one byte, so that a
+       field a later call leaves unset reads as that byte (params_probe). */
+    static __attribute__((noinline)) void fastlrn_poison_stack(void) {
+        volatile unsigned char buf[65536];
+        for (int i = 0; i < 65536; i++) buf[i] = 0xA5;
+    }
+    """
+    void fastlrn_poison_stack() noexcept nogil
+
+
+cdef object params_switches(double a, double beta, double k, double taps, bint is_float):
+    cdef Params P = make_params(a, beta, k, taps, is_float)
+    return {"mode": P.mode, "compensated": P.compensated, "poly_ok": P.poly_ok,
+            "poly1_ok": P.poly1_ok, "f32s_ok": P.f32s_ok, "f32b_ok": P.f32b_ok, "pw_ok": P.pw_ok}
+
+
+# called through a pointer so that it is not inlined into params_probe: its
+# frame, and make_params's, lie in the stack fastlrn_poison_stack filled
+cdef object (*params_switches_fn)(double, double, double, double, bint)
+params_switches_fn = params_switches
+
+
+def params_probe(double a, double beta, double k, double taps, bint is_float):
+    """make_params's switches (the routes a call may take) on a stack filled with
+    0xA5 bytes first (for the tests: each must be 0 or 1, never stack bytes)."""
+    fastlrn_poison_stack()
+    return params_switches_fn(a, beta, k, taps, is_float)
