@@ -203,12 +203,14 @@ def test_gradient_one_pass_gives_the_row_passes_bits(kind):
 @pytest.mark.parametrize("kind", ["scaled", "relu", "tensorflow"])
 def test_channels_last_one_pass_gives_the_planar_bits(kind):
     # Channels-last lines outside the float tier (fastlrn_linesg in the
-    # AVX-512 build: the window's double squares from a buffer of each line's
-    # squares, filled a line ahead) must give the planar kernel's bits for
+    # AVX-512 and AVX2 builds: the window's double squares from a buffer of
+    # each line's squares, filled a line ahead; AVX2 the window's values from
+    # a padded copy of the line too) must give the planar kernel's bits for
     # every window it takes (1 to 31 channels; 5 and 11 have their own
-    # unrolled forms), lines of 16 to 64 channels, one line or many.
+    # unrolled forms), lines of 8 to 64 channels (multiples of 8 but not 16:
+    # AVX2's lines only; 20: neither's), one line or many, in place too.
     rng = np.random.default_rng(33)
-    for C, npos in ((16, 1), (32, 7), (48, 30), (64, 3)):
+    for C, npos in ((16, 1), (32, 7), (48, 30), (64, 3), (8, 5), (24, 9), (40, 4), (20, 6)):
         base = rng.standard_normal((2, C, npos)).astype(np.float32)
         x = {"scaled": base * np.float32(10), "relu": np.maximum(base, 0) * np.float32(30),
              "tensorflow": base}[kind]
@@ -222,6 +224,10 @@ def test_channels_last_one_pass_gives_the_planar_bits(kind):
             assert_ulp(want, expected(x, **params), **params)
             got = np.moveaxis(fastlrn.lrn(nhwc, channel_axis=-1, num_threads=1, **params), -1, 1)
             np.testing.assert_array_equal(got, want, err_msg=f"C={C} npos={npos} size={size}")
+            z = nhwc.copy()
+            fastlrn.lrn(z, channel_axis=-1, out=z, num_threads=1, **params)
+            np.testing.assert_array_equal(np.moveaxis(z, -1, 1), want,
+                                          err_msg=f"C={C} npos={npos} size={size} in place")
 
 
 @pytest.mark.parametrize("where", ["first", "last"])

@@ -9,7 +9,7 @@
 # and for AVX2 and run natively. PASS needs
 #   1. AVX-512, working tree == AVX-512, BASE: every output and return value's
 #      zeroness (a change meant to keep the bits);
-#   2. AVX-512 == AVX2 on the loops both builds have (q5x4g, rowg): this also
+#   2. AVX-512 == AVX2 on the loops both builds have (q5x4g, rowg, linesg): this also
 #      checks the emulation itself.
 # Needs gcc, git and a Python with numpy and bochscpu-python; build outputs go to
 # $AVX512EMU_DIR (default /tmp/avx512emu).

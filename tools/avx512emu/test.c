@@ -5,7 +5,7 @@
 #define OUTN (NSETS * 16 * R * N)
 float out_all[OUTN];
 long long ret_all[NSETS * 32];
-static double sqbuf[2 * (32 + 32)];
+static double sqbuf[3 * (64 + 32)];   /* fastlrn_linesg's buffer for C = 64 */
 static float xin[R * N];
 static void run_set(int s, float* out, long long* ret) {
     fastlrn_pw W;

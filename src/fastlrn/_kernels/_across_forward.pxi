@@ -319,56 +319,64 @@ cdef extern from *:
         return FL_RMAXU(vmax) <= hib;
     }
     #endif
-    #if FASTLRN_SIMD == 16
-    /* Lines of C channels (C a multiple of 16, windows [c - lo, c + hi]
-       within 16 channels) with elements outside the float tier, AVX-512
-       build: each element by its own formula, one pass, as fastlrn_q5x4g
-       does. The window's values come from the vector and its neighbours by
-       lane permutes (zeros beyond the line's ends: across_line_f32's padded
-       line); the float sum in f32_rows_sumsq's order, the double sum in
-       f32_finish's. Returns nonzero where an element may need_fix (the
-       caller then does these lines by across_line_f32). */
+    #if FASTLRN_SIMD
+    /* Lines of C channels (C a multiple of the vector width, windows
+       [c - lo, c + hi] within 16 channels) with elements outside the float
+       tier, AVX-512 and AVX2 builds: each element by its own formula, one
+       pass, as fastlrn_q5x4g does. The window's values (zeros beyond the
+       line's ends: across_line_f32's padded line) come, AVX-512, from the
+       vector and its neighbours by lane permutes; AVX2 (no permute across
+       two vectors) by unaligned loads from a padded copy of the line. The
+       float sum in f32_rows_sumsq's order, the double sum in f32_finish's.
+       Returns nonzero where an element may need_fix (the caller then does
+       these lines by across_line_f32). */
     /* the window's double squares: line q's squares in sq[q & 1] (channel c
        at c + 16, 16 zeros either side), written while line q - 1 is done, so
        that its loads (across two stores each) find them in L1, not in the
-       store buffer */
-    static inline void fastlrn_linesg_sq(const float* xl, double* b, ptrdiff_t C) {
+       store buffer; AVX2: line q's values too, the same way, in sq[2 + (q & 1)] */
+    static inline void fastlrn_linesg_sq(const float* xl, double* const* sq, ptrdiff_t q,
+                                         ptrdiff_t C) {
+        double* b = sq[q & 1];
         ptrdiff_t j;
-        for (j = 0; j < C; j += 16) {
-            const __m512 a = FL_LOAD(xl + j);
+        for (j = 0; j < C; j += FASTLRN_SIMD) {
+            const fl_v a = FL_LOAD(xl + j);
             FL_DSTORE(b + 16 + j, fastlrn_sq_lo(a));
-            FL_DSTORE(b + 24 + j, fastlrn_sq_hi(a));
+            FL_DSTORE(b + 16 + FL_DW + j, fastlrn_sq_hi(a));
+            #if FASTLRN_SIMD != 16
+            FL_STORE((float*)sq[2 + (q & 1)] + 16 + j, a);
+            #endif
         }
     }
     /* The power step alone while every window of a vector has a double sum
        above fastlrn_tier_edge(fhi_) (none in the tier): lines from 0 until
        the first vector with a lane that may be in the tier; *done is then
        its line (for fastlrn_linesg_m to do from there, its squares in
-       sq[*done & 1]), else npos. Returns how many elements need_fix. */
+       sq[*done & 1], AVX2 its values in sq[2 + (*done & 1)]), else npos. Returns how many elements need_fix. */
     static FASTLRN_ALWAYS_INLINE ptrdiff_t fastlrn_linesp_m(
             const float* x, float* y, ptrdiff_t npos, ptrdiff_t C, ptrdiff_t lo, ptrdiff_t m,
             float fhi_, const fastlrn_pw* W, double vlo, double vhi, double* const* sq,
             ptrdiff_t* done) {
         fl_pwv P;
-        const __m512d dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
-        const __m512d dsure = _mm512_set1_pd(fastlrn_tier_edge(fhi_));
-        __m512d d0, d1;
+        const fl_d dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi);
+        const fl_d dsure = FL_DSET1(fastlrn_tier_edge(fhi_));
+        const unsigned all = (1u << FASTLRN_SIMD) - 1u;
+        fl_d d0, d1;
         ptrdiff_t q, j, t, bad = 0;
         fl_pwv_set(&P, W);
-        fastlrn_linesg_sq(x, sq[0], C);
+        fastlrn_linesg_sq(x, sq, 0, C);
         for (q = 0; q < npos; q++) {
             const float* xl = x + q * C;
             const double* b = sq[q & 1] + 16 - lo;
             float* yl = y + q * C;
-            if (q + 1 < npos) fastlrn_linesg_sq(xl + C, sq[(q + 1) & 1], C);
-            for (j = 0; j < C; j += 16) {
+            if (q + 1 < npos) fastlrn_linesg_sq(xl + C, sq, q + 1, C);
+            for (j = 0; j < C; j += FASTLRN_SIMD) {
                 d0 = FL_DLOAD(b + j);
-                d1 = FL_DLOAD(b + j + 8);
+                d1 = FL_DLOAD(b + j + FL_DW);
                 for (t = 1; t < m; t++) {
-                    d0 = _mm512_add_pd(d0, FL_DLOAD(b + j + t));
-                    d1 = _mm512_add_pd(d1, FL_DLOAD(b + j + 8 + t));
+                    d0 = FL_DADD(d0, FL_DLOAD(b + j + t));
+                    d1 = FL_DADD(d1, FL_DLOAD(b + j + FL_DW + t));
                 }
-                if (fastlrn_above2(d0, d1, dsure) != 0xFFFFu) {
+                if (fastlrn_above2(d0, d1, dsure) != all) {
                     *done = q;
                     return bad;
                 }
@@ -386,46 +394,73 @@ cdef extern from *:
             const fastlrn_pw* W, double vlo, double vhi, double* const* sq) {
         fl_sf K;
         fl_pwv P;
-        const fl_v zero = FL_ZERO(), fhi = FL_SET1(fhi_);
+        const fl_v fhi = FL_SET1(fhi_);
+        #if FASTLRN_SIMD == 16
+        const fl_v zero = FL_ZERO();
         const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         __m512i idx[16];
-        __m512i mx = _mm512_setzero_si512();    /* the float sums' largest bits */
-        __m512 prev, cur, next, a, v, out;
-        __m512d d0, d1;
-        __mmask16 tier;
+        fl_v prev, next;
+        #else
+        const fl_m allm = fl_lanes(0, FASTLRN_SIMD);
+        #endif
+        fl_vi mx = FL_ZEROI();    /* the float sums' largest bits */
+        fl_v cur, a, v, out;
+        fl_d d0, d1;
+        fl_t tier;
         ptrdiff_t q, j, t;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         fl_pwv_set(&P, W);
-        for (t = 0; t < m; t++)      /* tap t: channel c + t - lo */
+        #if FASTLRN_SIMD == 16
+        for (t = 0; t < m; t++)      /* FASTLRN_LINES_TAP(t) */
             idx[t] = _mm512_add_epi32(lane, _mm512_set1_epi32((int)(t - lo + (t < lo ? 16 : 0))));
+        #endif
         for (q = q0; q < npos; q++) {
             const float* xl = x + q * C;
             const double* b = sq[q & 1] + 16 - lo;
             float* yl = y + q * C;
-            if (q + 1 < npos) fastlrn_linesg_sq(xl + C, sq[(q + 1) & 1], C);
+            #if FASTLRN_SIMD == 16
             prev = zero;
             cur = FL_LOAD(xl);
-            for (j = 0; j < C; j += 16) {
+            #else
+            const float* f = (const float*)sq[2 + (q & 1)] + 16 - lo;
+            #endif
+            if (q + 1 < npos) fastlrn_linesg_sq(xl + C, sq, q + 1, C);
+            for (j = 0; j < C; j += FASTLRN_SIMD) {
+                #if FASTLRN_SIMD == 16
                 next = j + 16 < C ? FL_LOAD(xl + j + 16) : zero;
-                for (t = 0; t < m; t++) {
-                    a = t < lo ? _mm512_permutex2var_ps(prev, idx[t], cur)
-                        : t == lo ? cur : _mm512_permutex2var_ps(cur, idx[t], next);
-                    if (t == 0) {
-                        v = FL_MUL(a, a);
-                        d0 = FL_DLOAD(b + j);
-                        d1 = FL_DLOAD(b + j + 8);
-                    } else {
-                        v = FL_FMA(a, a, v);
-                        d0 = _mm512_add_pd(d0, FL_DLOAD(b + j + t));
-                        d1 = _mm512_add_pd(d1, FL_DLOAD(b + j + 8 + t));
-                    }
+                #else
+                cur = FL_LOAD(xl + j);
+                #endif
+                /* tap t: channel c + t - lo */
+                #if FASTLRN_SIMD == 16
+                #define FASTLRN_LINES_TAP(t) ((t) < lo ? _mm512_permutex2var_ps(prev, idx[t], cur) \
+                    : (t) == lo ? cur : _mm512_permutex2var_ps(cur, idx[t], next))
+                #else
+                #define FASTLRN_LINES_TAP(t) FL_LOAD(f + j + (t))
+                #endif
+                a = FASTLRN_LINES_TAP(0);
+                v = FL_MUL(a, a);
+                d0 = FL_DLOAD(b + j);
+                d1 = FL_DLOAD(b + j + FL_DW);
+                for (t = 1; t < m; t++) {
+                    a = FASTLRN_LINES_TAP(t);
+                    v = FL_FMA(a, a, v);
+                    d0 = FL_DADD(d0, FL_DLOAD(b + j + t));
+                    d1 = FL_DADD(d1, FL_DLOAD(b + j + FL_DW + t));
                 }
-                tier = _mm512_cmp_ps_mask(v, fhi, _CMP_LE_OQ);
+                #undef FASTLRN_LINES_TAP
+                tier = FL_LE(v, fhi);
                 out = fl_series_pw(tier, v, d0, d1, cur, &K, &P);
+                #if FASTLRN_SIMD == 16
                 mx = _mm512_max_epu32(mx, FL_BITS(v));
+                #else
+                mx = FL_MAXU(mx, allm, FL_BITS(v));
+                #endif
                 FL_STORE(yl + j, out);
+                #if FASTLRN_SIMD == 16
                 prev = cur;
                 cur = next;
+                #endif
             }
         }
         return FL_RMAXU(mx) >= fastlrn_fix_hi(vhi);
@@ -433,17 +468,19 @@ cdef extern from *:
     /* The double squares are those f32_finish sums (exact; the zeros beyond
        the line's ends add +0), in its order, so the same bits as squaring
        the permuted vectors. Windows of 5 and 11 channels unrolled. buf: two
-       lines of C + 32 doubles, zero outside their middle C (16 each side;
-       only the middles are written). */
+       lines of C + 32 doubles, then (AVX2) two lines of C + 32 floats, zero
+       outside their middle C (16 each side; only the middles are written):
+       3 (C + 32) doubles. */
     static ptrdiff_t fastlrn_linesg(const float* x, float* y, ptrdiff_t npos, ptrdiff_t C,
                                     ptrdiff_t lo, ptrdiff_t hi, float ts, float c1, float c2,
                                     float c3, float c4, float kh, float kl, float fhi_,
                                     const fastlrn_pw* W, double vlo, double vhi,
                                     double* buf) {
         const ptrdiff_t m = lo + hi + 1;
-        double* sq[2];
+        double* sq[4];
         ptrdiff_t bad, q0;
         sq[0] = buf; sq[1] = buf + C + 32;
+        sq[2] = buf + 2 * (C + 32); sq[3] = sq[2] + (C + 32) / 2;   /* AVX2's values */
         /* the power step alone while no window is near the tier, then both
            formulas from that line on (W3's shape, TensorFlow's parameters,
            1 thread: 1.47 -> 1.04 ns/element; one loop with both paths
@@ -823,14 +860,20 @@ cdef inline bint lines5_takes(idx_t C, idx_t lo, idx_t hi) noexcept nogil:
     return SIMD != 0 and lo == 2 and hi == 2 and C % SIMD == 0
 
 
+cdef inline bint lines_general_fits(idx_t C, idx_t lo, idx_t hi, const Params* P) noexcept nogil:
+    """Whether this build has fastlrn_linesg for these lines: C a multiple of the
+    vector width, windows within 16 channels, the power step on."""
+    return SIMD != 0 and P.pw_ok and C % imax(SIMD, 1) == 0 and lo < 16 and hi < 16
+
+
 cdef inline bint lines_general(const float* x, float* y, idx_t npos, idx_t C, idx_t lo,
                               idx_t hi, const Params* P, double* gsq) noexcept nogil:
     """After the float tier's lines found a window outside it: the lines again, each
-    element by its own formula (fastlrn_linesg, AVX-512, C a multiple of 16); False
-    where that is not compiled or some element needs_fix (the caller does the lines
-    one by one). gsq: linesg's two lines of squares (2 (C + 32) doubles, zero
-    outside their middles)."""
-    return (SIMD == 16 and P.pw_ok and C % 16 == 0 and lo < 16 and hi < 16
+    element by its own formula (fastlrn_linesg: AVX-512 and AVX2, lines_general_fits);
+    False where it does not fit or some element needs_fix (the caller does the lines
+    one by one). gsq: linesg's buffer (3 (C + 32) doubles, zero outside the lines'
+    middles)."""
+    return (lines_general_fits(C, lo, hi, P)
             and linesg(x, y, npos, C, lo, hi, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4,
                        P.sf.kh, P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast, gsq) == 0)
 
@@ -980,9 +1023,9 @@ cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t 
         # vf (T*C floats), then line_task's block (5C+lo+hi doubles), whose
         # padded lines stay zero outside their middle C values, then the
         # thread's flag: a tile of its left the tier, then lines_general's
-        # two lines of squares (2 (C + 32) doubles, zero outside the middles)
+        # buffer (3 (C + 32) doubles, zero outside the lines' middles)
         vf = <float*>scratch_get(T * C * sizeof(float)
-                                 + (5 * C + lo + hi + 2 + 2 * (C + 32)) * sizeof(double))
+                                 + (5 * C + lo + hi + 2 + 3 * (C + 32)) * sizeof(double))
         if vf == NULL:
             fail[0] = 1
         else:
@@ -991,7 +1034,7 @@ cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t 
             general = <int*>(block + 5 * C + lo + hi + 1)
             general[0] = 0
             gsq = block + 5 * C + lo + hi + 2
-            memset(gsq, 0, 2 * (C + 32) * sizeof(double))
+            memset(gsq, 0, 3 * (C + 32) * sizeof(double))
             for tile in prange(ntiles, schedule="static"):
                 q0 = tile * T
                 q1 = imin(npos, q0 + T)
@@ -1012,10 +1055,11 @@ cdef int across_lines_long(const float* x, float* y, idx_t npos, idx_t C, idx_t 
                 elif lines_general(x + q0 * C, y + q0 * C, q1 - q0, C, lo, hi, P, gsq):
                     general[0] = 1
                     continue
-                elif SIMD != 16:
-                    # no lines with both formulas in this build (AVX2, baseline):
-                    # this thread's later tiles go straight to the lines one by
-                    # one (f32_finish's one pass), not through the float tier's
+                elif not lines_general_fits(C, lo, hi, P):
+                    # no lines with both formulas for these lines (baseline
+                    # build, or C not a multiple of the vector width): this
+                    # thread's later tiles go straight to the lines one by one
+                    # (f32_finish's one pass), not through the float tier's
                     # long rows first
                     general[0] = 1
                 for q in range(q0, q1):
