@@ -145,8 +145,8 @@ cdef extern from *:
     #define FL_LOADZ(m, p) _mm512_maskz_loadu_ps(m, p)
     #define FL_STOREM(p, m, v) _mm512_mask_storeu_ps(p, m, v)
     /* the same where full may say that m has every lane (cheap either way here) */
-    #define FL_LOADX(m, full, p) _mm512_maskz_loadu_ps(m, p)
-    #define FL_STOREX(p, m, full, v) _mm512_mask_storeu_ps(p, m, v)
+    #define FL_LOADX(m, full, p) ((void)(full), _mm512_maskz_loadu_ps(m, p))
+    #define FL_STOREX(p, m, full, v) ((void)(full), _mm512_mask_storeu_ps(p, m, v))
     #define FL_LOAD(p) _mm512_loadu_ps(p)
     #define FL_STORE(p, v) _mm512_storeu_ps(p, v)
     #define FL_SET1(f) _mm512_set1_ps(f)

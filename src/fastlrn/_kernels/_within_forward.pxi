@@ -258,7 +258,7 @@ cdef extern from *:
        products, sums and series steps in the same order, positions outside
        the strip (masked lanes, rows outside [0, H)) adding exact zeros, as
        its zero rows do. */
-    #if FASTLRN_SIMD == 16
+    #if FASTLRN_SIMD
     #define FASTLRN_W5_VECS 4   /* vectors per band of 64 columns (at most) */
     /* rows of x a strip prefetches ahead of the row it reads (about 8 KiB,
        2 to 32 rows): the AMD EPYC (Zen 4) VMs' hardware prefetchers do not
@@ -380,13 +380,13 @@ cdef extern from *:
        tier may need_fix (fastlrn_fix_hi; the caller then redoes the strip
        by within_plane_f32). */
     #define FASTLRN_W5G_VECS 1
-    static inline void fastlrn_w5g_rowsums(const float* xr, const fl_m* ml, fl_v* hf,
-                                           __m512d* hd, int with_float) {
+    static inline void fastlrn_w5g_rowsums(const float* xr, const fl_m* ml, const int* full,
+                                           fl_v* hf, fl_d* hd, int with_float) {
         fl_v q[FASTLRN_W5G_VECS + 1], a;
-        __m512d d[2 * FASTLRN_W5G_VECS + 1], t;
+        fl_d d[2 * FASTLRN_W5G_VECS + 1], t;
         int v, u;
         for (v = 0; v <= FASTLRN_W5G_VECS; v++) {
-            a = FL_LOADZ(ml[v], xr + FASTLRN_SIMD * v);
+            a = FL_LOADX(ml[v], full[v], xr + FASTLRN_SIMD * v);
             q[v] = FL_MUL(a, a);
             d[2 * v] = fastlrn_sq_lo(a);
             if (v < FASTLRN_W5G_VECS)
@@ -395,13 +395,22 @@ cdef extern from *:
         if (with_float)
             for (v = 0; v < FASTLRN_W5G_VECS; v++)
                 hf[v] = fastlrn_w5_sum(q[v], q[v + 1]);
+        /* lanes k .. of the doubles a, then b's (a window of five reaches
+           into the next vector; AVX2's four lanes: k = 4 is b) */
+        #if FASTLRN_SIMD == 16
         #define FASTLRN_SHIFTD(b, a, k) _mm512_castsi512_pd(_mm512_alignr_epi64( \
             _mm512_castpd_si512(b), _mm512_castpd_si512(a), k))
+        #else
+        #define FASTLRN_SHIFTD(b, a, k) ((k) == 4 ? (b) \
+            : (k) == 2 ? _mm256_permute2f128_pd(a, b, 0x21) \
+            : (k) == 1 ? _mm256_shuffle_pd(a, _mm256_permute2f128_pd(a, b, 0x21), 0x5) \
+            : _mm256_shuffle_pd(_mm256_permute2f128_pd(a, b, 0x21), b, 0x5))
+        #endif
         for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++) {
-            t = _mm512_add_pd(d[u], FASTLRN_SHIFTD(d[u + 1], d[u], 1));
-            t = _mm512_add_pd(t, FASTLRN_SHIFTD(d[u + 1], d[u], 2));
-            t = _mm512_add_pd(t, FASTLRN_SHIFTD(d[u + 1], d[u], 3));
-            hd[u] = _mm512_add_pd(t, FASTLRN_SHIFTD(d[u + 1], d[u], 4));
+            t = FL_DADD(d[u], FASTLRN_SHIFTD(d[u + 1], d[u], 1));
+            t = FL_DADD(t, FASTLRN_SHIFTD(d[u + 1], d[u], 2));
+            t = FL_DADD(t, FASTLRN_SHIFTD(d[u + 1], d[u], 3));
+            hd[u] = FL_DADD(t, FASTLRN_SHIFTD(d[u + 1], d[u], 4));
         }
         #undef FASTLRN_SHIFTD
     }
@@ -415,21 +424,27 @@ cdef extern from *:
         fl_sf K;
         fl_pwv P;
         const fl_v zero = FL_ZERO(), fhi = FL_SET1(hi);
-        const __m512d zd = _mm512_setzero_pd();
+        const fl_d zd = FL_DSET1(0.0);
         fl_vi mx = FL_ZEROI();    /* the float sums' largest bits */
         fl_v hf[5][FASTLRN_W5G_VECS], sum, xv, out;
-        __m512d hd[5][2 * FASTLRN_W5G_VECS], s0, s1;
-        fl_m ml[FASTLRN_W5G_VECS + 1], mv[FASTLRN_W5G_VECS], tier;
+        fl_d hd[5][2 * FASTLRN_W5G_VECS], s0, s1;
+        fl_m ml[FASTLRN_W5G_VECS + 1], mv[FASTLRN_W5G_VECS];
+        fl_t tier;
+        int fl[FASTLRN_W5G_VECS + 1], fv[FASTLRN_W5G_VECS];   /* every lane in ml, mv */
         ptrdiff_t reach, j0, i, row;
         int r, v, u;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         fl_pwv_set(&P, W);
         for (j0 = jstart; j0 < n; j0 += BW) {
             reach = n < j0 + BW + 2 ? n : j0 + BW + 2;
-            for (v = 0; v <= FASTLRN_W5G_VECS; v++)
+            for (v = 0; v <= FASTLRN_W5G_VECS; v++) {
                 ml[v] = fl_lanes(j0 - 2 + FASTLRN_SIMD * v, reach);
-            for (v = 0; v < FASTLRN_W5G_VECS; v++)
+                fl[v] = j0 - 2 + FASTLRN_SIMD * v >= 0 && j0 - 2 + FASTLRN_SIMD * (v + 1) <= reach;
+            }
+            for (v = 0; v < FASTLRN_W5G_VECS; v++) {
                 mv[v] = fl_lanes(j0 + FASTLRN_SIMD * v, n);
+                fv[v] = j0 + FASTLRN_SIMD * (v + 1) <= n;
+            }
             for (r = 0; r < 4; r++) {
                 row = first - 2 + r;
                 for (v = 0; v < FASTLRN_W5G_VECS; v++)
@@ -437,7 +452,7 @@ cdef extern from *:
                 for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++)
                     hd[r][u] = zd;
                 if (row >= 0 && row < H)
-                    fastlrn_w5g_rowsums(x + row * xs0 + j0 - 2, ml, hf[r], hd[r], 1);
+                    fastlrn_w5g_rowsums(x + row * xs0 + j0 - 2, ml, fl, hf[r], hd[r], 1);
             }
             for (i = first; i < last; i++) {
                 for (v = 0; v < FASTLRN_W5G_VECS; v++)
@@ -445,7 +460,7 @@ cdef extern from *:
                 for (u = 0; u < 2 * FASTLRN_W5G_VECS; u++)
                     hd[4][u] = zd;
                 if (i + 2 < H)
-                    fastlrn_w5g_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, hf[4], hd[4], 1);
+                    fastlrn_w5g_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, fl, hf[4], hd[4], 1);
                 if (j0 == 0)    /* the first band brings the rows in (for the others too) */
                     for (u = 0; u < n + 2; u += 16)
                         FASTLRN_PREFETCH(x + (i + 2 + ahead) * xs0 + u);
@@ -455,11 +470,11 @@ cdef extern from *:
                                        hd[4][2 * v]);
                     s1 = fastlrn_sum5d(hd[0][2 * v + 1], hd[1][2 * v + 1], hd[2][2 * v + 1],
                                        hd[3][2 * v + 1], hd[4][2 * v + 1]);
-                    xv = FL_LOADZ(mv[v], x + i * xs0 + j0 + FASTLRN_SIMD * v);
-                    tier = _mm512_cmp_ps_mask(sum, fhi, _CMP_LE_OQ);
+                    xv = FL_LOADX(mv[v], fv[v], x + i * xs0 + j0 + FASTLRN_SIMD * v);
+                    tier = FL_LE(sum, fhi);
                     out = fl_series_pw(tier, sum, s0, s1, xv, &K, &P);
                     mx = FL_MAXU(mx, mv[v], FL_BITS(sum));
-                    FL_STOREM(y + i * ys0 + j0 + FASTLRN_SIMD * v, mv[v], out);
+                    FL_STOREX(y + i * ys0 + j0 + FASTLRN_SIMD * v, mv[v], fv[v], out);
                 }
                 for (r = 0; r < 4; r++) {
                     for (v = 0; v < FASTLRN_W5G_VECS; v++)
@@ -484,11 +499,13 @@ cdef extern from *:
                                        ptrdiff_t* done) {
         const ptrdiff_t ahead = fastlrn_w5_ahead(xs0);
         fl_pwv P;
-        const __m512d zd = _mm512_setzero_pd(), dlo = _mm512_set1_pd(vlo), dhi = _mm512_set1_pd(vhi);
-        const __m512d dsure = _mm512_set1_pd(fastlrn_tier_edge(hi));
+        const fl_d zd = FL_DSET1(0.0), dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi);
+        const fl_d dsure = FL_DSET1(fastlrn_tier_edge(hi));
         fl_v hf[1], xv;     /* hf: rowsums' float part, not formed here */
-        __m512d hd[5][2], s0, s1;
+        fl_d hd[5][2], s0, s1;
         fl_m ml[2], mv;
+        int fl[2], fv;      /* every lane in ml, mv */
+        unsigned mb;
         ptrdiff_t reach, j0, i, row, bad = 0;
         int r, u;
         fl_pwv_set(&P, W);
@@ -496,29 +513,33 @@ cdef extern from *:
             reach = n < j0 + FASTLRN_SIMD + 2 ? n : j0 + FASTLRN_SIMD + 2;
             ml[0] = fl_lanes(j0 - 2, reach);
             ml[1] = fl_lanes(j0 - 2 + FASTLRN_SIMD, reach);
+            fl[0] = j0 - 2 >= 0 && j0 - 2 + FASTLRN_SIMD <= reach;
+            fl[1] = j0 - 2 + 2 * FASTLRN_SIMD <= reach;
             mv = fl_lanes(j0, n);
+            mb = FL_MBITS(mv);
+            fv = j0 + FASTLRN_SIMD <= n;
             for (r = 0; r < 4; r++) {
                 row = first - 2 + r;
                 hd[r][0] = hd[r][1] = zd;
                 if (row >= 0 && row < H)
-                    fastlrn_w5g_rowsums(x + row * xs0 + j0 - 2, ml, hf, hd[r], 0);
+                    fastlrn_w5g_rowsums(x + row * xs0 + j0 - 2, ml, fl, hf, hd[r], 0);
             }
             for (i = first; i < last; i++) {
                 hd[4][0] = hd[4][1] = zd;
                 if (i + 2 < H)
-                    fastlrn_w5g_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, hf, hd[4], 0);
+                    fastlrn_w5g_rowsums(x + (i + 2) * xs0 + j0 - 2, ml, fl, hf, hd[4], 0);
                 if (j0 == 0)
                     for (u = 0; u < n + 2; u += 16)
                         FASTLRN_PREFETCH(x + (i + 2 + ahead) * xs0 + u);
                 s0 = fastlrn_sum5d(hd[0][0], hd[1][0], hd[2][0], hd[3][0], hd[4][0]);
                 s1 = fastlrn_sum5d(hd[0][1], hd[1][1], hd[2][1], hd[3][1], hd[4][1]);
-                if ((fastlrn_above2(s0, s1, dsure) & mv) != mv) {
+                if ((fastlrn_above2(s0, s1, dsure) & mb) != mb) {
                     *done = j0;
                     return bad;
                 }
-                xv = FL_LOADZ(mv, x + i * xs0 + j0);
-                bad += __builtin_popcount((unsigned)(fastlrn_outside2(s0, s1, dlo, dhi) & mv));
-                FL_STOREM(y + i * ys0 + j0, mv, fl_pw(s0, s1, xv, &P));
+                xv = FL_LOADX(mv, fv, x + i * xs0 + j0);
+                bad += __builtin_popcount(fastlrn_outside2(s0, s1, dlo, dhi) & mb);
+                FL_STOREX(y + i * ys0 + j0, mv, fv, fl_pw(s0, s1, xv, &P));
                 for (r = 0; r < 4; r++) {
                     hd[r][0] = hd[r + 1][0];
                     hd[r][1] = hd[r + 1][1];
@@ -561,8 +582,27 @@ cdef extern from *:
                                              Py_ssize_t* done) noexcept nogil
 
 
+cdef inline bint w5_general(const float* x, float* y, const Plane* G, const Params* P,
+                            idx_t first, idx_t last) noexcept nogil:
+    """A 5 x 5 strip (as within2d_f32's) where some window left the float tier:
+    each element by its own formula in one pass (fastlrn_w5g_strip), the power
+    step alone while no window is near the tier (fastlrn_w5p_strip: W4's shape
+    x 10, AVX-512, 1 thread, 1.58 -> 1.35 ns/element). False if the power step
+    is off or some element needs_fix (the caller redoes the strip)."""
+    cdef const SeriesF* F = &P.sf
+    cdef idx_t L = G.shape[1], H = G.shape[0], jdone, bad
+    if not P.pw_ok:
+        return False
+    bad = w5p_strip(x, G.xs[0], y, G.ys[0], H, L, first, last, F.hi, &P.pw, P.vlo_fast,
+                    P.vhi_fast, &jdone)
+    if jdone < L:
+        bad += w5g_strip(x, G.xs[0], y, G.ys[0], H, L, first, last, jdone, F.ts, F.c1, F.c2,
+                         F.c3, F.c4, F.kh, F.kl, F.hi, &P.pw, P.vlo_fast, P.vhi_fast)
+    return bad == 0
+
+
 cdef bint within2d_f32(const float* x, float* y, const Plane* G, const Params* P,
-                       float* h, float* v, idx_t first, idx_t last) noexcept nogil:
+                       float* h, float* v, idx_t first, idx_t last, int* general) noexcept nogil:
     """A two-axis strip of float32 data in the float tier, rows along the last axis
     contiguous in x and y, x not y: True if done, False if some window sum left the
     tier (the caller then does the strip by within_plane_f32, which x still allows).
@@ -588,27 +628,22 @@ cdef bint within2d_f32(const float* x, float* y, const Plane* G, const Params* P
     cdef idx_t m = lo0 + hi0 + 1
     cdef idx_t R = imax(1, F32_WITHIN_BLOCK // L)
     cdef idx_t i0, i1, t, done = imax(0, first - lo0), need
-    cdef idx_t inside = 0, bad, jdone
+    cdef idx_t inside = 0
     cdef float* hz = h + lo0 * L      # row 0 of the strip
     cdef const float* rows[F32_SUM_TAPS]
     cdef const SeriesF* F = &P.sf
-    if SIMD == 16 and lo0 == 2 and hi0 == 2 and lo1 == 2 and hi1 == 2:
+    cdef bint five = lo0 == 2 and hi0 == 2 and lo1 == 2 and hi1 == 2
+    if SIMD == 8 and five and general[0] and w5_general(x, y, G, P, first, last):
+        # AVX2, after a strip of this thread left the tier (the same bits as
+        # the blocks of rows where those take it)
+        return True
+    if SIMD == 16 and five:
         # (AVX2 builds: no faster than the blocks of rows on W4's shape,
-        # 1.05x their time; bands of 32 or 16 columns 1.46x; not compiled)
+        # 1.05x their time; bands of 32 or 16 columns 1.46x; not used there)
         if w5_strip(x, xs0, y, ys0, H, L, first, last, F.ts, F.c1, F.c2, F.c3, F.c4,
                     F.kh, F.kl, F.hib):
             return True
-        # some window left the tier: each element by its own formula, one pass
-        # (the power step alone while no window is near the tier: W4's shape
-        # x 10, 1 thread, 1.58 -> 1.35 ns/element)
-        if not P.pw_ok:
-            return False
-        bad = w5p_strip(x, xs0, y, ys0, H, L, first, last, F.hi, &P.pw, P.vlo_fast, P.vhi_fast,
-                        &jdone)
-        if jdone < L:
-            bad += w5g_strip(x, xs0, y, ys0, H, L, first, last, jdone, F.ts, F.c1, F.c2, F.c3,
-                             F.c4, F.kh, F.kl, F.hi, &P.pw, P.vlo_fast, P.vhi_fast)
-        return bad == 0
+        return w5_general(x, y, G, P, first, last)
     memset(h, 0, lo0 * L * sizeof(float))
     memset(hz + H * L, 0, hi0 * L * sizeof(float))
     if xs0 != L or ys0 != L:
@@ -624,7 +659,15 @@ cdef bint within2d_f32(const float* x, float* y, const Plane* G, const Params* P
             rows[t] = hz + (i0 - lo0 + t) * L
         inside += f32_rows_series(rows, m, x + i0 * xs0, y + i0 * ys0, v, (i1 - i0) * L, &P.sf)
         i0 = i1
-    return inside == (last - first) * L
+    if inside == (last - first) * L:
+        return True
+    if SIMD == 8 and five:
+        # AVX2: the blocks of rows found a window outside the tier; the 5 x 5
+        # strips give every element of the strip its own formula (x is not
+        # y), and this thread's later strips go to them first
+        general[0] = 1
+        return w5_general(x, y, G, P, first, last)
+    return False
 
 
 cdef inline void finalize_span(const floating* xplane, const floating* xrow, floating* yrow,
@@ -646,7 +689,7 @@ cdef inline void finalize_span(const floating* xplane, const floating* xrow, flo
 
 cdef void within_strip(const floating* x, floating* y, const Plane* G, const Strips* S,
                        idx_t st, const Params* P, floating* xp, double* A, double* tmp,
-                       double* pad, double* comp) noexcept nogil:
+                       double* pad, double* comp, int* general) noexcept nogil:
     """Strip st of one plane (x, y at the plane's origin); locals per call, so per thread.
 
     The float tier carves its buffers (two strips, a padded line and
@@ -672,7 +715,7 @@ cdef void within_strip(const floating* x, floating* y, const Plane* G, const Str
                     xs = xp
                     Gs.xs[0] = L
                 if within2d_f32(xs, y + a0 * G.ys[0], &Gs, P, Af,
-                                Af + n + (G.lo[0] + G.hi[0]) * L, first, last):
+                                Af + n + (G.lo[0] + G.hi[0]) * L, first, last, general):
                     return
             within_plane_f32(xs, y + a0 * G.ys[0], &Gs, P, xp, A, tmp, pad,
                              Af, Af + n, Af + 2 * n, first, last)
@@ -702,6 +745,9 @@ cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
     cdef double* comp = NULL
     cdef int failed = 0
     cdef int* fail = &failed
+    cdef int* general = NULL
+    cdef idx_t nbytes = ((3 * n + padlen) * sizeof(double) + n * sizeof(floating)
+                         + (2 * n + padlen + (G.lo[0] + G.hi[0]) * S.B) * (f32 // 2))
     if S.n > 1 and <const void*>x == <void*>y:
         # in place with planes split into strips: a strip would read its halo
         # rows after the neighbouring strip overwrote them
@@ -709,9 +755,10 @@ cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
     with parallel(num_threads=nthreads):
         # one block: A, tmp, comp (strip doubles each), pad (padlen), xp (strip
         # values); the float tier: Af, tmpf (strip floats each), padf (padlen
-        # floats) and lo0 + hi0 rows of floats (within2d_f32's zero rows)
-        A = <double*>scratch_get((3 * n + padlen) * sizeof(double) + n * sizeof(floating)
-                                 + (2 * n + padlen + (G.lo[0] + G.hi[0]) * S.B) * (f32 // 2))
+        # floats) and lo0 + hi0 rows of floats (within2d_f32's zero rows);
+        # then the thread's flag: a strip of its left the float tier
+        # (within2d_f32; nbytes is a multiple of 4)
+        A = <double*>scratch_get(nbytes + sizeof(int))
         if A == NULL:
             fail[0] = 1
         else:
@@ -719,12 +766,14 @@ cdef int within(const floating* x, floating* y, idx_t P1, idx_t P2,
             comp = tmp + n if P.compensated else NULL
             pad = tmp + 2 * n
             xp = <floating*>(pad + padlen)
+            general = <int*>(<char*>A + nbytes)
+            general[0] = 0
             for item in prange(nitems, schedule="static"):
                 pl = item // S.n
                 p1 = pl // P2
                 p2 = pl - p1 * P2
                 within_strip(x + p1 * xs_p1 + p2 * xs_p2, y + p1 * ys_p1 + p2 * ys_p2,
-                             G, &S, item - pl * S.n, &P, xp, A, tmp, pad, comp)
+                             G, &S, item - pl * S.n, &P, xp, A, tmp, pad, comp, general)
         scratch_put(A)
     return failed
 
