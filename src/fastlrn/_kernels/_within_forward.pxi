@@ -368,7 +368,7 @@ cdef extern from *:
         #undef FASTLRN_W5_NV
     }
     /* fastlrn_w5_strip for strips with elements outside the float tier,
-       AVX-512 build: each element by the formula its own window selects.
+       AVX-512 and AVX2 builds: each element by the formula its own window selects.
        The float tier's series where the float sum (w5_strip's) is <= hi,
        else the power step (fastlrn_pw1) of the double box sum, formed as
        box_sum forms it for float32 data: last-axis sums ((((q[j-2] +
