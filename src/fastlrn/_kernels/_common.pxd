@@ -163,6 +163,9 @@ cdef extern from *:
     /* lanes k .. W-1 of a, then lanes 0 .. k-1 of b (0 < k < W) */
     #define FL_SHIFT(b, a, k) _mm512_castsi512_ps(_mm512_alignr_epi32( \
         _mm512_castps_si512(b), _mm512_castps_si512(a), k))
+    /* the same for doubles: lanes k .. 7 of a, then 0 .. k-1 of b (0 < k < 8) */
+    #define FL_DSHIFT(b, a, k) _mm512_castsi512_pd(_mm512_alignr_epi64( \
+        _mm512_castpd_si512(b), _mm512_castpd_si512(a), k))
     /* copysign(w, x) */
     #define FL_COPYSIGN(w, x, sign) _mm512_castsi512_ps(_mm512_ternarylogic_epi32( \
         _mm512_castps_si512(sign), _mm512_castps_si512(x), _mm512_castps_si512(w), 0xCA))
@@ -248,6 +251,12 @@ cdef extern from *:
         : _mm256_alignr_epi8(_mm256_castps_si256(b), \
                              _mm256_castps_si256(_mm256_permute2f128_ps(a, b, 0x21)), \
                              (4 * ((k) - 4)) & 0xFF))
+    /* the same for doubles: lanes k .. 3 of a, then 0 .. k-1 of b
+       (0 < k <= 4; k = 4 is b itself) */
+    #define FL_DSHIFT(b, a, k) ((k) == 4 ? (b) \
+        : (k) == 2 ? _mm256_permute2f128_pd(a, b, 0x21) \
+        : (k) == 1 ? _mm256_shuffle_pd(a, _mm256_permute2f128_pd(a, b, 0x21), 0x5) \
+        : _mm256_shuffle_pd(_mm256_permute2f128_pd(a, b, 0x21), b, 0x5))
     #define FL_COPYSIGN(w, x, sign) _mm256_or_ps(_mm256_andnot_ps(sign, w), \
                                                  _mm256_and_ps(sign, x))
     /* lanes out of m take 0 into the max and all ones into the min */
@@ -316,6 +325,11 @@ cdef extern from *:
     #define FASTLRN_SIMD 0
     #endif
     #if FASTLRN_SIMD
+    /* whether fl_lanes(s, n) has every lane: plain loads and stores then
+       (FL_LOADX, FL_STOREX) */
+    static inline int fl_lanes_full(ptrdiff_t s, ptrdiff_t n) {
+        return s >= 0 && s + FASTLRN_SIMD <= n;
+    }
     /* the float tier's constants (SeriesF), one per lane */
     typedef struct { fl_v ts, c1, c2, c3, c4, kh, kl, sign; } fl_sf;
     static inline void fl_sf_set(fl_sf* K, float ts, float c1, float c2, float c3,
