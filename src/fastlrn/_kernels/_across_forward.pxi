@@ -395,13 +395,12 @@ cdef extern from *:
         fl_sf K;
         fl_pwv P;
         const fl_v fhi = FL_SET1(fhi_);
+        const fl_m allm = fl_lanes(0, FASTLRN_SIMD);
         #if FASTLRN_SIMD == 16
         const fl_v zero = FL_ZERO();
         const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         __m512i idx[16];
         fl_v prev, next;
-        #else
-        const fl_m allm = fl_lanes(0, FASTLRN_SIMD);
         #endif
         fl_vi mx = FL_ZEROI();    /* the float sums' largest bits */
         fl_v cur, a, v, out;
@@ -451,11 +450,7 @@ cdef extern from *:
                 #undef FASTLRN_LINES_TAP
                 tier = FL_LE(v, fhi);
                 out = fl_series_pw(tier, v, d0, d1, cur, &K, &P);
-                #if FASTLRN_SIMD == 16
-                mx = _mm512_max_epu32(mx, FL_BITS(v));
-                #else
                 mx = FL_MAXU(mx, allm, FL_BITS(v));
-                #endif
                 FL_STORE(yl + j, out);
                 #if FASTLRN_SIMD == 16
                 prev = cur;

@@ -325,6 +325,9 @@ cdef extern from *:
        1.02x, the test's cost */
     #define FL_E16 1
     #define FL_E16_ALL(e, e16) _mm256_testz_si256(_mm256_sub_epi32(e, e16), _mm256_set1_epi32(~15))
+    /* a 16-entry table: FL_LUT32's lo half (written out there: FL_LUT32
+       built on this macro compiled its callers' inlining differently, and
+       the backward pass with TensorFlow's parameters took 1.15x the time) */
     #define FL_LUT16(t, i) _mm256_blendv_ps(_mm256_permutevar8x32_ps((t)[0], i), \
         _mm256_permutevar8x32_ps((t)[1], i), _mm256_castsi256_ps(_mm256_slli_epi32(i, 28)))
     static inline __m256 FL_LUT32(const __m256* t, __m256i idx) {
