@@ -41,6 +41,12 @@ cdef extern from *:
     #define FASTLRN_F32_SMAX 0x1p+100
     #define FASTLRN_MARGIN 0x1p-20
     static inline long double fastlrn_powl(long double s, long double e) { return powl(s, e); }
+    /* a function the compiler must inline (where a call measured slower) */
+    #if defined(_MSC_VER)
+    #define FASTLRN_INLINE static __forceinline
+    #else
+    #define FASTLRN_INLINE static inline __attribute__((always_inline))
+    #endif
     #include <stdint.h>
     #include <string.h>
     /* The bits of a float, for range tests as integer min/max reductions. */
@@ -199,11 +205,13 @@ cdef extern from *:
     #define FL_FMSUB(a, b, c) _mm512_fmsub_ps(a, b, c)
     #define FL_CASTI(v) _mm512_castsi512_ps(v)
     #define FL_TABLE32 2
-    #define FL_IC_BY_DIV 0
     #define FL_E16 0
     #define FL_LUT32(t, i) _mm512_permutex2var_ps((t)[0], i, (t)[1])
+    /* an 8-entry table (stored twice: an index's bit 3 selects the copy) */
+    #define FL_LUT8(t, i) _mm512_permutexvar_ps(i, t)
     #define FL_LE(a, b) _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ)
     #define FL_SELECT(t, a, b) _mm512_mask_blend_ps(t, b, a)     /* t ? a : b */
+    #define FL_ZERO_IF(t, a) _mm512_maskz_mov_ps((__mmask16)~(t), a)   /* t ? 0 : a */
     #define FL_TBITS(t) ((unsigned)(t))
     #define FL_MBITS(m) ((unsigned)(m))
     #define FL_DOUT(d, lo, hi) ((unsigned)(_mm512_cmp_pd_mask(d, lo, _CMP_NGE_UQ) \
@@ -307,13 +315,8 @@ cdef extern from *:
     #define FL_CASTI(v) _mm256_castsi256_ps(v)
     /* a 32-entry table: four 8-entry permutes, blends on the index's bits 3 and 4 */
     #define FL_TABLE32 4
-    /* fl_pw_r's ic[j] as 1 / c_j, c_j's bits formed from s's (the top 5
-       bits of its fraction and the one below them set, exponent 0): the
-       correctly rounded division fastlrn_pw_init makes the table by, so the
-       same floats, one division instead of a lookup (W1's shape on scaled
-       data, 1 thread: 0.91x the time) */
-    #define FL_IC_BY_DIV 1
-    #define FL_DIV(a, b) _mm256_div_ps(a, b)
+    /* an 8-entry table: one permute (it reads an index's low 3 bits) */
+    #define FL_LUT8(t, i) _mm256_permutevar8x32_ps(t, i)
     /* fl_pw_r's exponent tables as 16-entry lookups (two permutes, one
        blend) where every lane's s is in the 16 binades from W->e16 (a >= 0:
        k's binade and the 15 above it; a < 0: the 16 up to one above k's):
@@ -341,6 +344,7 @@ cdef extern from *:
     }
     #define FL_LE(a, b) _mm256_cmp_ps(a, b, _CMP_LE_OQ)
     #define FL_SELECT(t, a, b) _mm256_blendv_ps(b, a, t)       /* t ? a : b */
+    #define FL_ZERO_IF(t, a) _mm256_andnot_ps(t, a)            /* t ? 0 : a */
     #define FL_TBITS(t) ((unsigned)_mm256_movemask_ps(t))
     #define FL_MBITS(m) ((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(m)))
     #define FL_DOUT(d, lo, hi) ((unsigned)_mm256_movemask_pd(_mm256_or_pd( \
@@ -364,7 +368,7 @@ cdef extern from *:
         K->kl = FL_SET1(kl); K->sign = FL_SET1(-0.0f);
     }
     /* ((((c4 u + c3) u + c2) u + c1) u: the degree-4 series of the float
-       tier (u = t) and of the power step (u = r) */
+       tier (u = t); the power step's degree-7 series (fl_pw_k) ends with it */
     static inline fl_v fl_poly4(fl_v u, fl_v c1, fl_v c2, fl_v c3, fl_v c4) {
         return FL_MUL(FL_FMA(FL_FMA(FL_FMA(c4, u, c3), u, c2), u, c1), u);
     }
@@ -385,25 +389,34 @@ cdef extern from *:
     #endif
     /* The power step of float32 data: y = x * s**-beta, s = k + a*v, for the
        window sums v whose s lies in one table's 32 binades (fastlrn_pw_init).
-       With s rounded to float, sh = 2**E * m (m in [1, 2)), j the top 5 bits
+       With s rounded to float, sh = 2**E * m (m in [1, 2)), j the top 3 bits
        of m's fraction and ic[j] = 1 / c_j rounded to float, c_j = 1 + (j +
-       0.5) / 32 its interval's middle, m = (1 + r) / ic[j] with |r| <= 2**-6, so
+       0.5) / 8 its interval's middle, m = (1 + r) / ic[j] with |r| <= 2**-4, so
            s**-beta = 2**(-beta E) * ic[j]**beta * (1 + r)**-beta
                     = (keh + kel)[E] * (th + tl)[j] * (1 + c),
-       c = (1 + r)**-beta - 1 by its degree-4 series in r (truncation below
-       2**-27 for beta <= 2). The two tables are float pairs (about 48 bits),
+       c = (1 + r)**-beta - 1 by its degree-7 series in r (truncation below
+       2**-29 for beta <= 2: 9 (2**-4 / 1.0625)**8). The j tables have 8
+       entries (one permute on AVX2, where a 32-entry table took four
+       permutes and three blends), stored twice (16 floats: AVX-512's
+       permute reads an index's bit 3, the exponent's lowest bit). The
+       series' first four coefficients are the float tier's (fl_series_pw
+       shares them). The two tables are float pairs (about 48 bits),
        their product a float pair again (one exact error term), and
            y = fma(x, kh, x * fma(kh, c, kl)),
        one rounding of x * K * (1 + c), as the float tier forms its result.
        The error is dominated by the rounding of s to float (beta * 2**-24
-       relatively): within beta + 0.6 ulp. Indexes use only their low 5
-       bits (the table slot of binade E is E mod 32), so they need no masks;
+       relatively); c's roundings and the two steps that scale it add about
+       4.2 |c| ulp (|c| <= (16/17)**-beta - 1): within 1.03 beta + 4.2 |c| +
+       0.53 ulp (1.50 for beta 0.75; measured 1.28, and 1.23 with the 32
+       intervals and degree 4 before). Indexes use only their low 5
+       (E) or 3 bits (j; the table slot of binade E is E mod 32), so they
+       need no masks;
        an s outside the binades gets a meaningless value that the caller
        replaces (needs_fix). The vector row (AVX-512) does the same IEEE
        operations lane by lane as fastlrn_pw1: the same bits. */
     typedef struct {
-        float ic[32], th[32], tl[32], keh[32], kel[32];
-        float c1, c2, c3, c4;
+        float ic[16], th[16], tl[16], keh[32], kel[32];
+        float c1, c2, c3, c4, c5, c6, c7;
         double k, a;
         int e16;    /* the biased exponent of the first of 16 binades from k's (FL_E16) */
     } fastlrn_pw;
@@ -412,10 +425,12 @@ cdef extern from *:
         double s = W->k + W->a * v;
         float sh = (float)s;
         uint32_t b = fastlrn_fbits(sh);
-        uint32_t e = (b >> 23) & 31u, j = (b >> 18) & 31u;
+        uint32_t e = (b >> 23) & 31u, j = (b >> 20) & 7u;
         float m = fastlrn_pw_f((b & 0x7FFFFFu) | 0x3F800000u);
         float r = fastlrn_fma32(m, W->ic[j], -1.0f);
-        float c = fastlrn_fma32(fastlrn_fma32(fastlrn_fma32(W->c4, r, W->c3), r, W->c2), r, W->c1) * r;
+        float h = fastlrn_fma32(fastlrn_fma32(W->c7, r, W->c6), r, W->c5);
+        float c = fastlrn_fma32(fastlrn_fma32(fastlrn_fma32(fastlrn_fma32(h, r, W->c4), r, W->c3),
+                                              r, W->c2), r, W->c1) * r;
         float ah = W->keh[e], al = W->kel[e], bh = W->th[j], bl = W->tl[j];
         float kh = ah * bh;
         float kl = fastlrn_fma32(al, bh, fastlrn_fma32(ah, bl, fastlrn_fma32(ah, bh, -kh)));
@@ -471,15 +486,16 @@ cdef extern from *:
     /* Tables for the binades [2**E0, 2**(E0 + 32)); 0 where the series is
        not accurate enough (beta outside (0, 2]). */
     static inline int fastlrn_pw_init(fastlrn_pw* W, double k, double a, double beta, int E0) {
-        double c[6], t;
+        double c[8], t;
         int n, j, E;
         float f;
         if (!(beta > 0.0 && beta <= 2.0)) return 0;
         c[0] = 1.0;
-        for (n = 1; n <= 5; n++) c[n] = c[n - 1] * (-beta - (n - 1)) / n;
+        for (n = 1; n <= 7; n++) c[n] = c[n - 1] * (-beta - (n - 1)) / n;
         W->c1 = (float)c[1]; W->c2 = (float)c[2]; W->c3 = (float)c[3]; W->c4 = (float)c[4];
-        for (j = 0; j < 32; j++) {
-            f = 1.0f / (1.0f + ((float)j + 0.5f) / 32.0f);   /* exact divisor: FL_IC_BY_DIV */
+        W->c5 = (float)c[5]; W->c6 = (float)c[6]; W->c7 = (float)c[7];
+        for (j = 0; j < 16; j++) {
+            f = 1.0f / (1.0f + ((float)(j & 7) + 0.5f) / 8.0f);
             t = exp2(beta * log2((double)f));
             W->ic[j] = f;
             W->th[j] = (float)t;
@@ -564,11 +580,10 @@ cdef extern from *:
     }
     /* the tables and constants in registers */
     typedef struct {
-        fl_v ic[FL_TABLE32], th[FL_TABLE32], tl[FL_TABLE32], kh[FL_TABLE32], kl[FL_TABLE32];
-        fl_v c1, c2, c3, c4, mone, sign;
+        fl_v ic, th, tl, kh[FL_TABLE32], kl[FL_TABLE32];
+        fl_v c1, c2, c3, c4, c5, c6, c7, mone, sign;
         fl_d k, a;
-        fl_vi mant, one, jbits, jmid;
-        fl_v fone;
+        fl_vi mant, one;
     #if FL_E16
         fl_v kh16[2], kl16[2];
         fl_vi e16;
@@ -576,20 +591,17 @@ cdef extern from *:
     } fl_pwv;
     static inline void fl_pwv_set(fl_pwv* P, const fastlrn_pw* W) {
         int q;
+        P->ic = FL_LOAD(W->ic); P->th = FL_LOAD(W->th); P->tl = FL_LOAD(W->tl);
         for (q = 0; q < FL_TABLE32; q++) {
-            P->ic[q] = FL_LOAD(W->ic + FASTLRN_SIMD * q);
-            P->th[q] = FL_LOAD(W->th + FASTLRN_SIMD * q);
-            P->tl[q] = FL_LOAD(W->tl + FASTLRN_SIMD * q);
             P->kh[q] = FL_LOAD(W->keh + FASTLRN_SIMD * q);
             P->kl[q] = FL_LOAD(W->kel + FASTLRN_SIMD * q);
         }
         P->c1 = FL_SET1(W->c1); P->c2 = FL_SET1(W->c2);
         P->c3 = FL_SET1(W->c3); P->c4 = FL_SET1(W->c4);
+        P->c5 = FL_SET1(W->c5); P->c6 = FL_SET1(W->c6); P->c7 = FL_SET1(W->c7);
         P->mone = FL_SET1(-1.0f); P->sign = FL_SET1(-0.0f);
         P->k = FL_DSET1(W->k); P->a = FL_DSET1(W->a);
         P->mant = FL_SET1I(0x7FFFFF); P->one = FL_SET1I(0x3F800000);
-        P->jbits = FL_SET1I(0x7C0000); P->jmid = FL_SET1I(0x3F820000);
-        P->fone = FL_SET1(1.0f);
     #if FL_E16
         {
             float h16[16], l16[16];
@@ -610,9 +622,9 @@ cdef extern from *:
     static inline fl_v fl_pw_r(fl_d v0, fl_d v1, const fl_pwv* P, fl_v* kh, fl_v* kl) {
         fl_vi b = FL_BITS(FL_FROMD(FL_DADD(P->k, FL_DMUL(P->a, v0)),
                                    FL_DADD(P->k, FL_DMUL(P->a, v1))));
-        fl_vi e = FL_SRLI(b, 23), j = FL_SRLI(b, 18);
+        fl_vi e = FL_SRLI(b, 23), j = FL_SRLI(b, 20);
         fl_v m = FL_CASTI(FL_ANDOR(b, P->mant, P->one));
-        fl_v ah, al, bh = FL_LUT32(P->th, j), bl = FL_LUT32(P->tl, j);
+        fl_v ah, al, bh = FL_LUT8(P->th, j), bl = FL_LUT8(P->tl, j);
     #if FL_E16
         if (FL_E16_ALL(e, P->e16)) {
             ah = FL_LUT16(P->kh16, e);
@@ -625,16 +637,21 @@ cdef extern from *:
         }
         *kh = FL_MUL(ah, bh);
         *kl = FL_FMA(al, bh, FL_FMA(ah, bl, FL_FMSUB(ah, bh, *kh)));
-    #if FL_IC_BY_DIV
-        return FL_FMA(m, FL_DIV(P->fone, FL_CASTI(FL_ANDOR(b, P->jbits, P->jmid))), P->mone);
-    #else
-        return FL_FMA(m, FL_LUT32(P->ic, j), P->mone);
-    #endif
+        return FL_FMA(m, FL_LUT8(P->ic, j), P->mone);
     }
-    /* fastlrn_pw1 of a vector up to its last step: kh and *t = fma(kh, c, kl) */
-    static inline fl_v fl_pw_k(fl_d v0, fl_d v1, const fl_pwv* P, fl_v* t) {
+    /* (c7 u + c6) u + c5: the top of the power step's degree-7 series */
+    static inline fl_v fl_series_top(fl_v u, const fl_pwv* P) {
+        return FL_FMA(FL_FMA(P->c7, u, P->c6), u, P->c5);
+    }
+    /* fastlrn_pw1 of a vector up to its last step: kh and *t = fma(kh, c, kl).
+       Always inlined: with the 8-entry j tables gcc made it a call from
+       fastlrn_bwdg_piece, and the backward pass took 1.19x the time
+       (TensorFlow's parameters, 1 thread; inlined: 0.91x the 32-entry
+       build's) */
+    FASTLRN_INLINE fl_v fl_pw_k(fl_d v0, fl_d v1, const fl_pwv* P, fl_v* t) {
         fl_v kh, kl, r = fl_pw_r(v0, v1, P, &kh, &kl);
-        *t = FL_FMA(kh, fl_poly4(r, P->c1, P->c2, P->c3, P->c4), kl);
+        *t = FL_FMA(kh, fl_poly4(r, P->c1, P->c2, P->c3, FL_FMA(fl_series_top(r, P), r, P->c4)),
+                    kl);
         return kh;
     }
     /* fastlrn_pw1 of a vector */
@@ -644,9 +661,10 @@ cdef extern from *:
     }
     /* FL_SELECT(tier, fl_series(v, xv, K), fl_pw(d0, d1, xv, P)) with the
        steps the two formulas share done once. Both are y = fma(x, kh, x *
-       fma(kh, c, kl)) with the sign of x, c the same degree-4 series in u
-       (the coefficients C(-beta, n): enable_f32_series checks that the two
-       sets are equal), u = ts v and kh + kl = k**-beta in the tier, u = r
+       fma(kh, c, kl)) with the sign of x, c the series in u with the
+       coefficients C(-beta, n) (degree 4 in the tier, 7 in the power step;
+       enable_f32_series checks that their first four are equal), u = ts v
+       and kh + kl = k**-beta in the tier, u = r
        and kh + kl the tables' product for the power step: u, kh and kl are
        selected, the rest formed once. The same operations lane by lane as
        the two formulas, so the same bits; 6 vector operations fewer. */
@@ -655,7 +673,10 @@ cdef extern from *:
         fl_v kh, kl, r = fl_pw_r(d0, d1, P, &kh, &kl);
         fl_v u = FL_SELECT(tier, FL_MUL(K->ts, v), r);
         fl_v h = FL_SELECT(tier, K->kh, kh), l = FL_SELECT(tier, K->kl, kl);
-        fl_v t = FL_FMA(h, fl_poly4(u, P->c1, P->c2, P->c3, P->c4), l);
+        /* the degree-7 series' top three terms, 0 in the tier's lanes:
+           fma(0, u, c4) is c4, so those lanes get the tier's degree 4 */
+        fl_v g = FL_ZERO_IF(tier, fl_series_top(u, P));
+        fl_v t = FL_FMA(h, fl_poly4(u, P->c1, P->c2, P->c3, FL_FMA(g, u, P->c4)), l);
         return fl_apply(xv, h, t, P->sign);
     }
     /* fastlrn_pw1(1.0f, v, W) of a vector (the gradient's q): fma(1, kh,
