@@ -117,6 +117,27 @@ def test_one_pass_loops_give_the_row_routes_bits(kind):
     np.testing.assert_array_equal(z, w)
 
 
+@pytest.mark.parametrize("size", [2, 3, 4, 7, 8, 11, 16])
+def test_four_row_loop_of_any_window_gives_the_row_routes_bits(size):
+    # Planar windows other than 5 channels take four rows at a time
+    # (fastlrn_qmx4g) once a tile has left the tier; channels-last lines,
+    # strided input (the ring, one row at a time) and 2 threads give each
+    # element the same bits, and they stay within their bound.
+    rng = np.random.default_rng(size)
+    x = (rng.standard_normal((2, 40, 9, 14)) * np.float32(30)).astype(np.float32)
+    x[0, :7] /= np.float32(300)       # rows in the tier first, then the tile leaves it
+    params = dict(size=size, alpha=1.0, k=1.0, beta=0.75)
+    y = fastlrn.lrn(x, num_threads=1, **params)
+    assert_ulp(y, oracle(x, np.float32, **params), **params)
+    np.testing.assert_array_equal(fastlrn.lrn(x, num_threads=2, **params), y)
+    nhwc = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    np.testing.assert_array_equal(
+        np.moveaxis(fastlrn.lrn(nhwc, channel_axis=-1, **params), -1, 1), y)
+    wide = np.zeros((2, 40, 9, 28), np.float32)
+    wide[..., ::2] = x
+    np.testing.assert_array_equal(fastlrn.lrn(wide[..., ::2], **params), y)
+
+
 @pytest.mark.parametrize("beta", [0.5, 0.75, 1.0])
 @pytest.mark.parametrize("kind", ["normal", "scaled", "wide"])
 def test_float64_closed_form_one_pass_gives_the_row_routes_bits(beta, kind):

@@ -24,5 +24,15 @@ for name, a, b in secs:
         m = m.reshape(6, -1, N)[:, :, :253 if name == "rowg 11" else 250]
     print(f"AVX-512 (emulated) vs AVX2 (native), {name:8s}: differing {int(m.sum())}")
     ok &= not m.any()
+# four rows of windows of 7 (the working tree only): fastlrn_qmx4g against
+# fastlrn_rowg row by row, in each build, and the builds against each other
+q0 = 6 * N + 6144 + 2 * R * N
+for name, arr in (("AVX-512 (emulated)", new), ("AVX2 (native)", avx2)):
+    q, g = (arr[:, q0 + o * 4 * N:q0 + (o + 1) * 4 * N].reshape(6, 4, N)[:, :, :250] for o in (0, 1))
+    print(f"{name}, qmx4g 7 vs rowg 7: differing {int((q != g).sum())}")
+    ok &= not (q != g).any()
+m = (new[:, q0:q0 + 4 * N] != avx2[:, q0:q0 + 4 * N]).reshape(6, 4, N)[:, :, :250]
+print(f"AVX-512 (emulated) vs AVX2 (native), qmx4g 7: differing {int(m.sum())}")
+ok &= not m.any()
 print("PASS" if ok else "FAIL")
 sys.exit(0 if ok else 1)

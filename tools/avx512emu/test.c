@@ -56,6 +56,18 @@ static void run_set(int s, float* out, long long* ret) {
     out += R * N;
     ret[8] = fastlrn_w5g_strip(xin, N, out, N, R, 250, 3, 9, 0, ts, (float)c[1], (float)c[2],
                                (float)c[3], (float)c[4], kh, kl, hi, &W, vlo, vhi);
+    out += R * N;
+#ifdef FASTLRN_QMX4G_ROWS
+    /* four rows of windows of 7 channels (lo 3) from the rows p[0..9], then
+       each row by rowg: the two must give the same bits */
+    for (i = 0; i < 4; i++) ys[i] = out + i * N;
+    ret[9] = fastlrn_qmx4g(p, ys, 250, 7, 3, ts, (float)c[1], (float)c[2], (float)c[3],
+                           (float)c[4], kh, kl, hi, &W, vlo, vhi);
+    for (i = 0; i < 4; i++)
+        ret[10 + i] = fastlrn_rowg(p + i, 7, p[i + 3], out + (4 + i) * N, 250, ts, (float)c[1],
+                                   (float)c[2], (float)c[3], (float)c[4], kh, kl, hi, &W,
+                                   vlo, vhi);
+#endif
 }
 void test(void) {
     int s;

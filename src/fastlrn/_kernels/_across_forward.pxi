@@ -568,11 +568,72 @@ cdef extern from *:
         #undef FASTLRN_Q5X4G_UNROLL
         return FL_RMAXU(mx) >= fastlrn_fix_hi(vhi);
     }
+    /* fastlrn_q5x4g for windows of m channels (2 <= m <= 16; the caller
+       takes it for m != 5): four neighbouring rows ys[0..3], row o's window
+       the rows p[o] .. p[o + m - 1], its x p[o + lo]. Each input row's
+       double squares are formed once for the four windows, and the four
+       windows' sums advance a tap at a time together: fastlrn_rowg forms
+       each window's squares itself, and each sum is a chain of additions
+       that one window at a time waits on (its taps' loop: about 4 cycles a
+       tap on the AMD EPYC VM). Every sum is formed in fastlrn_rowg's order,
+       so its bits. Returns as fastlrn_q5x4g. */
+    #define FASTLRN_QMX4G_ROWS 19
+    static ptrdiff_t fastlrn_qmx4g(const float* const* p, float* const* ys, ptrdiff_t n,
+                                   ptrdiff_t m, ptrdiff_t lo, float ts, float c1, float c2,
+                                   float c3, float c4, float kh, float kl, float hi,
+                                   const fastlrn_pw* W, double vlo, double vhi) {
+        fl_sf K;
+        fl_pwv P;
+        const fl_v fhi = FL_SET1(hi);
+        const fl_m all = fl_lanes(0, FASTLRN_SIMD);
+        const ptrdiff_t nr = m + 3;
+        fl_vi mx = FL_ZEROI();    /* the float sums' largest bits */
+        ptrdiff_t j, i, t;
+        int o;
+        if (m < 2 || nr > FASTLRN_QMX4G_ROWS) return -1;
+        fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
+        fl_pwv_set(&P, W);
+        #define FASTLRN_QMX4G_STEP(mk, full) do { \
+            fl_v a[FASTLRN_QMX4G_ROWS], v[4]; \
+            fl_d ql[FASTLRN_QMX4G_ROWS], qh[FASTLRN_QMX4G_ROWS], d0[4], d1[4]; \
+            for (i = 0; i < nr; i++) { \
+                a[i] = FL_LOADX(mk, full, p[i] + j); \
+                ql[i] = fastlrn_sq_lo(a[i]); \
+                qh[i] = fastlrn_sq_hi(a[i]); \
+            } \
+            _Pragma("GCC unroll 4") for (o = 0; o < 4; o++) { \
+                v[o] = FL_MUL(a[o], a[o]); \
+                d0[o] = ql[o]; \
+                d1[o] = qh[o]; \
+            } \
+            for (t = 1; t < m; t++) \
+                _Pragma("GCC unroll 4") for (o = 0; o < 4; o++) { \
+                    v[o] = FL_FMA(a[o + t], a[o + t], v[o]); \
+                    d0[o] = FL_DADD(d0[o], ql[o + t]); \
+                    d1[o] = FL_DADD(d1[o], qh[o + t]); \
+                } \
+            _Pragma("GCC unroll 4") for (o = 0; o < 4; o++) { \
+                FL_STOREX(ys[o] + j, mk, full, fl_series_pw(FL_LE(v[o], fhi), v[o], d0[o], \
+                                                            d1[o], a[o + lo], &K, &P)); \
+                mx = FL_MAXU(mx, mk, FL_BITS(v[o])); \
+            } \
+        } while (0)
+        for (j = 0; j + FASTLRN_SIMD <= n; j += FASTLRN_SIMD)
+            FASTLRN_QMX4G_STEP(all, 1);
+        if (j < n)
+            FASTLRN_QMX4G_STEP(fl_lanes(j, n), 0);
+        #undef FASTLRN_QMX4G_STEP
+        return FL_RMAXU(mx) >= fastlrn_fix_hi(vhi);
+    }
     #else
     static ptrdiff_t fastlrn_q5x4g(const float* const* p, float* const* ys, ptrdiff_t n,
                                    float ts, float c1, float c2, float c3, float c4, float kh,
                                    float kl, float hi, const fastlrn_pw* W, double vlo,
                                    double vhi, ptrdiff_t pf) { return -1; }
+    static ptrdiff_t fastlrn_qmx4g(const float* const* p, float* const* ys, ptrdiff_t n,
+                                   ptrdiff_t m, ptrdiff_t lo, float ts, float c1, float c2,
+                                   float c3, float c4, float kh, float kl, float hi,
+                                   const fastlrn_pw* W, double vlo, double vhi) { return -1; }
     #endif
     #if !FASTLRN_SIMD
     static void fastlrn_q5x4(const float* const* p, float* const* ys, ptrdiff_t n,
@@ -598,6 +659,10 @@ cdef extern from *:
                                      float c1, float c2, float c3, float c4, float kh, float kl,
                                      float hi, const PowF* W, double vlo, double vhi,
                                      Py_ssize_t pf) noexcept nogil
+    Py_ssize_t qmx4g "fastlrn_qmx4g"(const float** p, float** ys, Py_ssize_t n, Py_ssize_t m,
+                                     Py_ssize_t lo, float ts, float c1, float c2, float c3,
+                                     float c4, float kh, float kl, float hi, const PowF* W,
+                                     double vlo, double vhi) noexcept nogil
 
 
 cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx_t T,
@@ -615,7 +680,10 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
     from the ring too when it has R >= 8 rows (across_planar gives in place
     and strided tiles eight: the four rows' eight, loaded before any is
     overwritten; in place, W1's shape 1 thread: 0.84x the time, 1.74x ->
-    1.47x the out-of-place time).
+    1.47x the out-of-place time). Windows of other sizes, once the tile
+    has left the tier, go four unclipped rows at a time through
+    fastlrn_qmx4g (from the ring where it holds their m + 3 rows), the
+    other rows one at a time (fastlrn_rowg through f32_finish).
     """
     cdef idx_t c, i, first, last, m, nxt = 0, inside
     cdef float* yrow
@@ -638,9 +706,14 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
     # quad's rows, a vector at a time): prefetch_row here measured slower
     # for them (W1 scaled 0.85 -> 0.95)
     cdef bint pfg = xs_i == 1 and not quads
+    # windows of other sizes (TensorFlow's 11), once a tile left the tier:
+    # four neighbouring unclipped rows through one loop (fastlrn_qmx4g),
+    # from the ring too when it holds their m + 3 rows
+    cdef bint mquads = (SIMD and ys_i == 1 and not quads and lo + hi + 1 >= 2
+                        and (not keep or R >= lo + hi + 4))
     c = 0
     while c < C:
-        while nxt < C and nxt <= c + hi + 3 * quads:
+        while nxt < C and nxt <= c + hi + 3 * (quads or mquads):
             if (pf or pfg and general) and nxt + PREFETCH_ROWS < C:
                 prefetch_row(x + (nxt + PREFETCH_ROWS) * xs_c, w * sizeof(float))
             if keep:
@@ -676,6 +749,18 @@ cdef void across_planar_tile_f32(const float* x, float* y, idx_t C, idx_t w, idx
                 continue        # the same quad again, by q5x4g
             for i in range(4):
                 f32_finish(xrows + i, 5, xq[i], yq[i], 1, vf, vd, w, P, insq[i])
+            c += 4
+            continue
+        if mquads and general and c - lo >= 0 and c + 3 + hi < C:
+            m = lo + hi + 1
+            for i in range(m + 3):
+                xrows[i] = xb + ((first + i) % R) * T if keep else x + (first + i) * xs_c
+            for i in range(4):
+                yq[i] = y + (c + i) * ys_c
+            if qmx4g(xrows, yq, w, m, lo, P.sf.ts, P.sf.c1, P.sf.c2, P.sf.c3, P.sf.c4,
+                     P.sf.kh, P.sf.kl, P.sf.hi, &P.pw, P.vlo_fast, P.vhi_fast):
+                for i in range(4):
+                    f32_finish(xrows + i, m, xrows[i + lo], yq[i], 1, vf, vd, w, P, -1)
             c += 4
             continue
         last = imin(C - 1, c + hi)
