@@ -320,49 +320,77 @@ cdef extern from *:
        AVX2 builds): across_bwd_tile's passes (the squares in double, the
        window sums v, bwd_row's power step q of beta + 1, p = q s and
        w = (g x) q, the mirrored sums W of w, dx = g p - (c2ab x) W) over one
-       tile of C channel rows of n columns, walked down the rows: rings of
-       R = min(lo + hi + 1, C) rows of squares, g p and w (n doubles each);
-       step c forms the squares of row c + hi, v, g p and w of row c, and dx
-       of row c - lo, whose mirrored window ends at row c. The same IEEE
-       operations in the same order per element as the row passes, so the
-       same bits; rows a vector at a time, their last columns by the scalar
-       forms. pf: x and dy rows FASTLRN_BWDG_PF rows ahead prefetched into
-       L2 a vector at a time. Returns 0 as soon as a row has a window sum
-       outside [vlo, vhi] (the power step's range; dx is then partly
-       written and the caller redoes the tile by the row passes), else 1. */
+       tile of C channel rows of n columns, walked down the rows. Step c
+       forms the squares of row c + hi, v, g p and w of row c, and dx of
+       row c - lo - 1, whose mirrored window ends at row c - 1: every w it
+       adds is in memory, so dx's chain does not wait on this step's power
+       step. Where the window is all K = lo + hi + 1 rows, v is pv + the
+       new square, pv (the window's first K - 1 terms, in order) formed the
+       step before from the squares then in the ring, so v's additions are
+       not in the power step's chain either. (With dx of row c - lo and v
+       summed in the step, each vector was one chain: the window's
+       additions, the power step, then the mirrored sum's last term;
+       llvm-mca, Zen 3, size 11: 122 cycles a vector, 90% of them waiting
+       on register dependencies, 40 by the ports alone.) Rings of n
+       doubles a row, row r in slot r mod the ring's rows: the squares
+       min(K, C) rows, g p and w min(K + 1, C) each (a mirrored window and
+       the row being written), pv two (the one read, the one written). The
+       same IEEE operations in the same order per element as the row
+       passes, so the same bits; rows a vector at a time, their last
+       columns by the scalar forms. pf: x and dy rows FASTLRN_BWDG_PF rows
+       ahead prefetched into L2 a vector at a time. Returns 0 as soon as a
+       row has a window sum outside [vlo, vhi] (the power step's range; dx
+       is then partly written and the caller redoes the tile by the row
+       passes), else 1. */
     #define FASTLRN_BWDG_TAPS 32
     #define FASTLRN_BWDG_PF 4
     #ifndef FASTLRN_BWDG_COLS
     #define FASTLRN_BWDG_COLS 1024
     #endif
+    /* the doubles from one ring row to the next for rows of n columns: a
+       whole number of 64-byte lines, and an odd one, so that rows 4096
+       bytes apart (whose loads wait on stores to another row: the same
+       low 12 address bits) are 64 rows apart. Rows of 256 columns (2048
+       bytes apart before), AVX2, 1 thread: TensorFlow's parameters 0.70x
+       the time, x 10 data 0.96x; 169 columns (not line-aligned before)
+       0.89x / 0.91x */
+    static inline ptrdiff_t fastlrn_bwdg_stride(ptrdiff_t n) {
+        return ((n + 7) / 8 | 1) * 8;
+    }
+    /* the doubles of fastlrn_bwd_tileg's rings for windows of K channels
+       in C, tiles of at most n columns */
+    static inline ptrdiff_t fastlrn_bwdg_ring_size(ptrdiff_t K, ptrdiff_t C, ptrdiff_t n) {
+        return ((K < C ? K : C) + 2 * (K + 1 < C ? K + 1 : C) + 2) * fastlrn_bwdg_stride(n);
+    }
     #if FASTLRN_SIMD
     /* one step's rows (fastlrn_bwd_tileg) */
     typedef struct {
         const float *xn, *xc, *gc, *xo, *pfx, *pfg;
-        double *sqn, *gpc, *wc;
-        const double* gpo;
+        double *sqn, *gpc, *wc, *pvo;
+        const double *gpo, *pvi;
         float* dxo;
         const double* sp[FASTLRN_BWDG_TAPS];
         const double* wp[FASTLRN_BWDG_TAPS];
     } fastlrn_bwdg;
     /* the columns [j, j + FASTLRN_SIMD) of one step: the squares of row cn
-       (dosq), v, g p and w of row c (m rows in its window; dop), dx of row
-       co (mo rows in the mirrored window; dod); lanes outside the range
-       added to *out. Always inlined, so that constant m, mo and flags
-       unroll the sums. */
+       (dosq), dx of row co (mo rows in the mirrored window; dod), v, g p
+       and w of row c (m rows in its window; dop); pv 1: v = pv + the new
+       square, 2: v summed, and both write the next row's pv (m = K >= 3);
+       lanes outside the range added to *out. Always inlined, so that
+       constant m, mo, pv and flags unroll the sums. */
     static FASTLRN_ALWAYS_INLINE void fastlrn_bwdg_vec(const fastlrn_bwdg* S, ptrdiff_t j,
                                                      int dosq, int dop, int dod, ptrdiff_t m,
-                                                     ptrdiff_t mo, const fl_pwv* P,
+                                                     ptrdiff_t mo, int pv, const fl_pwv* P,
                                                      fl_d dlo, fl_d dhi, fl_d c2,
                                                      unsigned* out) {
-        /* the newest row of each window (the squares of row cn where dosq,
-           w of row c where dop) is added from the registers that hold it,
-           not loaded again from the store just made: the last, overlapping
-           vector would load across two stores, which cannot forward
-           ((64, 96, 13, 13), 169 columns: 1.17x the row passes' time) */
-        const ptrdiff_t ms = dosq ? m - 1 : m, mos = dop ? mo - 1 : mo;
+        /* the newest square (row cn, where dosq) is added from the
+           registers that hold it, not loaded again from the store just
+           made: the last, overlapping vector would load across two stores,
+           which cannot forward ((64, 96, 13, 13), 169 columns: 1.17x the
+           row passes' time) */
+        const ptrdiff_t ms = dosq ? m - 1 : m;
         ptrdiff_t i;
-        fl_d s0 = FL_DSET1(0.0), s1 = s0, wn0 = s0, wn1 = s0;
+        fl_d s0 = FL_DSET1(0.0), s1 = s0;
         if (S->pfx != NULL) _mm_prefetch((const char*)(S->pfx + j), _MM_HINT_T1);
         if (S->pfg != NULL) _mm_prefetch((const char*)(S->pfg + j), _MM_HINT_T1);
         if (dosq) {
@@ -371,16 +399,40 @@ cdef extern from *:
             FL_DSTORE(S->sqn + j, s0);
             FL_DSTORE(S->sqn + j + FL_DW, s1);
         }
+        if (dod) {
+            const fl_v xv = FL_LOAD(S->xo + j);
+            fl_d w0 = FL_DLOAD(S->wp[0] + j), w1 = FL_DLOAD(S->wp[0] + j + FL_DW);
+            for (i = 1; i < mo; i++) {
+                w0 = FL_DADD(w0, FL_DLOAD(S->wp[i] + j));
+                w1 = FL_DADD(w1, FL_DLOAD(S->wp[i] + j + FL_DW));
+            }
+            w0 = FL_DSUB(FL_DLOAD(S->gpo + j), FL_DMUL(FL_DMUL(c2, FL_DLO(xv)), w0));
+            w1 = FL_DSUB(FL_DLOAD(S->gpo + j + FL_DW), FL_DMUL(FL_DMUL(c2, FL_DHI(xv)), w1));
+            FL_STORE(S->dxo + j, FL_FROMD(w0, w1));
+        }
         if (dop) {
-            fl_d v0 = s0, v1 = s1, q0, q1, g0, g1;
+            fl_d v0 = s0, v1 = s1, q0, q1, g0, g1, wn0, wn1;
             fl_v q, xv, gv;
-            if (ms > 0) {
+            if (pv == 1) {
+                v0 = FL_DADD(FL_DLOAD(S->pvi + j), s0);
+                v1 = FL_DADD(FL_DLOAD(S->pvi + j + FL_DW), s1);
+            } else if (ms > 0) {
                 v0 = FL_DLOAD(S->sp[0] + j); v1 = FL_DLOAD(S->sp[0] + j + FL_DW);
                 for (i = 1; i < ms; i++) {
                     v0 = FL_DADD(v0, FL_DLOAD(S->sp[i] + j));
                     v1 = FL_DADD(v1, FL_DLOAD(S->sp[i] + j + FL_DW));
                 }
                 if (dosq) { v0 = FL_DADD(v0, s0); v1 = FL_DADD(v1, s1); }
+            }
+            if (pv) {
+                /* the next row's pv: this window's last K - 1 terms */
+                fl_d p0 = FL_DLOAD(S->sp[1] + j), p1 = FL_DLOAD(S->sp[1] + j + FL_DW);
+                for (i = 2; i < ms; i++) {
+                    p0 = FL_DADD(p0, FL_DLOAD(S->sp[i] + j));
+                    p1 = FL_DADD(p1, FL_DLOAD(S->sp[i] + j + FL_DW));
+                }
+                FL_DSTORE(S->pvo + j, FL_DADD(p0, s0));
+                FL_DSTORE(S->pvo + j + FL_DW, FL_DADD(p1, s1));
             }
             q = fl_pw_q(v0, v1, P);
             xv = FL_LOAD(S->xc + j);
@@ -396,39 +448,25 @@ cdef extern from *:
                       FL_DMUL(g1, FL_DMUL(q1, FL_DADD(P->k, FL_DMUL(P->a, v1)))));
             *out |= fastlrn_outside2(v0, v1, dlo, dhi);
         }
-        if (dod) {
-            fl_d w0 = wn0, w1 = wn1;
-            const fl_v xv = FL_LOAD(S->xo + j);
-            if (mos > 0) {
-                w0 = FL_DLOAD(S->wp[0] + j); w1 = FL_DLOAD(S->wp[0] + j + FL_DW);
-                for (i = 1; i < mos; i++) {
-                    w0 = FL_DADD(w0, FL_DLOAD(S->wp[i] + j));
-                    w1 = FL_DADD(w1, FL_DLOAD(S->wp[i] + j + FL_DW));
-                }
-                if (dop) { w0 = FL_DADD(w0, wn0); w1 = FL_DADD(w1, wn1); }
-            }
-            w0 = FL_DSUB(FL_DLOAD(S->gpo + j), FL_DMUL(FL_DMUL(c2, FL_DLO(xv)), w0));
-            w1 = FL_DSUB(FL_DLOAD(S->gpo + j + FL_DW), FL_DMUL(FL_DMUL(c2, FL_DHI(xv)), w1));
-            FL_STORE(S->dxo + j, FL_FROMD(w0, w1));
-        }
     }
     /* a step's row of n >= FASTLRN_SIMD columns as whole vectors, the last
        one overlapping the one before where n is not a multiple (its
        columns computed again give the same values: every value here is a
-       function of its own column) */
+       function of its own column, and no row it reads is one it writes) */
     static FASTLRN_ALWAYS_INLINE void fastlrn_bwdg_row(const fastlrn_bwdg* S, ptrdiff_t n,
                                                      int dosq, int dop, int dod, ptrdiff_t m,
-                                                     ptrdiff_t mo, const fl_pwv* P,
+                                                     ptrdiff_t mo, int pv, const fl_pwv* P,
                                                      fl_d dlo, fl_d dhi, fl_d c2,
                                                      unsigned* out) {
         ptrdiff_t j;
         for (j = 0; j + FASTLRN_SIMD <= n; j += FASTLRN_SIMD)
-            fastlrn_bwdg_vec(S, j, dosq, dop, dod, m, mo, P, dlo, dhi, c2, out);
+            fastlrn_bwdg_vec(S, j, dosq, dop, dod, m, mo, pv, P, dlo, dhi, c2, out);
         if (j < n)
-            fastlrn_bwdg_vec(S, n - FASTLRN_SIMD, dosq, dop, dod, m, mo, P, dlo, dhi, c2,
+            fastlrn_bwdg_vec(S, n - FASTLRN_SIMD, dosq, dop, dod, m, mo, pv, P, dlo, dhi, c2,
                              out);
     }
-    /* rows narrower than a vector: the scalar forms */
+    /* rows narrower than a vector: the scalar forms (v always summed, pv
+       neither read nor written) */
     static void fastlrn_bwdg_row1(const fastlrn_bwdg* S, ptrdiff_t n, int dosq, int dop,
                                   int dod, ptrdiff_t m, ptrdiff_t mo, const fastlrn_pw* W,
                                   double vlo, double vhi, double c2ab, unsigned* out) {
@@ -438,6 +476,11 @@ cdef extern from *:
                 const double t = S->xn[j];
                 S->sqn[j] = t * t;
             }
+            if (dod) {
+                double t = S->wp[0][j];
+                for (i = 1; i < mo; i++) t = t + S->wp[i][j];
+                S->dxo[j] = (float)(S->gpo[j] - c2ab * (double)S->xo[j] * t);
+            }
             if (dop) {
                 double v = S->sp[0][j], p, w;
                 for (i = 1; i < m; i++) v = v + S->sp[i][j];
@@ -446,85 +489,85 @@ cdef extern from *:
                 S->gpc[j] = (double)S->gc[j] * p;
                 *out |= !(v >= vlo && v <= vhi);
             }
-            if (dod) {
-                double t = S->wp[0][j];
-                for (i = 1; i < mo; i++) t = t + S->wp[i][j];
-                S->dxo[j] = (float)(S->gpo[j] - c2ab * (double)S->xo[j] * t);
-            }
         }
     }
     static int fastlrn_bwdg_piece(const float* x, ptrdiff_t xs, const float* g, ptrdiff_t gs,
                                   float* dx, ptrdiff_t ys, ptrdiff_t C, ptrdiff_t n,
-                                  ptrdiff_t lo, ptrdiff_t hi, double* sq, double* gp, double* wr,
+                                  ptrdiff_t lo, ptrdiff_t hi, double* ring,
                                   const fastlrn_pw* W, double vlo, double vhi, double c2ab,
                                   int pf) {
-        const ptrdiff_t R = lo + hi + 1 < C ? lo + hi + 1 : C, K = lo + hi + 1;
+        const ptrdiff_t K = lo + hi + 1, R = K < C ? K : C, Rw = K + 1 < C ? K + 1 : C;
+        const ptrdiff_t ns = fastlrn_bwdg_stride(n);
+        double* const sq = ring;
+        double* const gp = sq + R * ns;
+        double* const wr = gp + Rw * ns;
+        double* const pvr = wr + Rw * ns;
         const fl_d dlo = FL_DSET1(vlo), dhi = FL_DSET1(vhi), c2 = FL_DSET1(c2ab);
         fastlrn_bwdg S;
         fl_pwv P;
-        ptrdiff_t c, i, m, mo, s;
+        ptrdiff_t c, i, m, mo, r0;
+        int pv;
         memset(&S, 0, sizeof(S));
-        /* ring slots: of rows cn, c, co and co - hi (each row r in slot r mod R) */
-        ptrdiff_t sn = 0, sc = 0, so = 0, sm = 0;
         fl_pwv_set(&P, W);
-        for (c = -hi; c < C + lo; c++) {
-            const ptrdiff_t cn = c + hi, co = c - lo;
+        for (c = -hi; c <= C + lo; c++) {
+            const ptrdiff_t cn = c + hi, cv = c - lo, co = c - lo - 1;
             const int dosq = cn < C, dop = c >= 0 && c < C, dod = co >= 0;
             unsigned out = 0;
             m = mo = 0;
-            S.xn = x + cn * xs;
-            S.sqn = sq + sn * n;
+            pv = 0;
+            if (dosq) {
+                S.xn = x + cn * xs;
+                S.sqn = sq + cn % R * ns;
+            }
             S.pfx = pf && cn + FASTLRN_BWDG_PF < C ? x + (cn + FASTLRN_BWDG_PF) * xs : NULL;
             S.pfg = NULL;
             if (dop) {
-                /* v's window [max(0, co), min(C - 1, cn)] */
+                /* v's window [max(0, cv), min(C - 1, cn)] */
                 S.xc = x + c * xs;
                 S.gc = g + c * gs;
-                S.gpc = gp + sc * n;
-                S.wc = wr + sc * n;
+                S.gpc = gp + c % Rw * ns;
+                S.wc = wr + c % Rw * ns;
                 if (pf && c + FASTLRN_BWDG_PF < C) S.pfg = g + (c + FASTLRN_BWDG_PF) * gs;
-                m = (cn < C ? cn : C - 1) - (co > 0 ? co : 0) + 1;
-                s = co > 0 ? so : 0;
-                for (i = 0; i < m; i++) {
-                    S.sp[i] = sq + s * n;
-                    if (++s == R) s = 0;
+                r0 = cv > 0 ? cv : 0;
+                m = (cn < C ? cn : C - 1) - r0 + 1;
+                for (i = 0; i < m; i++) S.sp[i] = sq + (r0 + i) % R * ns;
+                if (K >= 3 && cv >= 0 && cn < C) {
+                    /* all K rows (rows lo .. C - 1 - hi): pv from the step
+                       before but in the first of them */
+                    pv = cv > 0 ? 1 : 2;
+                    S.pvi = pvr + (c & 1) * ns;
+                    S.pvo = pvr + ((c + 1) & 1) * ns;
                 }
             }
             if (dod) {
-                /* the mirrored window [max(0, co - hi), min(C - 1, c)] */
+                /* the mirrored window [max(0, co - hi), min(C - 1, c - 1)] */
                 S.xo = x + co * xs;
-                S.gpo = gp + so * n;
+                S.gpo = gp + co % Rw * ns;
                 S.dxo = dx + co * ys;
-                mo = (c < C ? c : C - 1) - (co - hi > 0 ? co - hi : 0) + 1;
-                s = co - hi > 0 ? sm : 0;
-                for (i = 0; i < mo; i++) {
-                    S.wp[i] = wr + s * n;
-                    if (++s == R) s = 0;
-                }
+                r0 = co - hi > 0 ? co - hi : 0;
+                mo = (c - 1 < C - 1 ? c - 1 : C - 1) - r0 + 1;
+                for (i = 0; i < mo; i++) S.wp[i] = wr + (r0 + i) % Rw * ns;
             }
             if (n < FASTLRN_SIMD)
                 fastlrn_bwdg_row1(&S, n, dosq, dop, dod, m, mo, W, vlo, vhi, c2ab, &out);
-            else if (dosq && dop && dod && m == 5 && mo == 5)
-                fastlrn_bwdg_row(&S, n, 1, 1, 1, 5, 5, &P, dlo, dhi, c2, &out);
-            else if (dosq && dop && dod && m == 11 && mo == 11)
-                fastlrn_bwdg_row(&S, n, 1, 1, 1, 11, 11, &P, dlo, dhi, c2, &out);
-            else if (dosq && dop && dod && m == K && mo == K)
-                fastlrn_bwdg_row(&S, n, 1, 1, 1, m, mo, &P, dlo, dhi, c2, &out);
+            else if (pv == 1 && dod && mo == K && K == 5)
+                fastlrn_bwdg_row(&S, n, 1, 1, 1, 5, 5, 1, &P, dlo, dhi, c2, &out);
+            else if (pv == 1 && dod && mo == K && K == 11)
+                fastlrn_bwdg_row(&S, n, 1, 1, 1, 11, 11, 1, &P, dlo, dhi, c2, &out);
+            else if (pv == 1 && dod && mo == K)
+                fastlrn_bwdg_row(&S, n, 1, 1, 1, m, mo, 1, &P, dlo, dhi, c2, &out);
             else
-                fastlrn_bwdg_row(&S, n, dosq, dop, dod, m, mo, &P, dlo, dhi, c2, &out);
+                fastlrn_bwdg_row(&S, n, dosq, dop, dod, m, mo, pv, &P, dlo, dhi, c2, &out);
             if (out) return 0;
-            if (dosq && ++sn == R) sn = 0;
-            if (dop && ++sc == R) sc = 0;
-            if (dod && ++so == R) so = 0;
-            if (co - hi >= 0 && ++sm == R) sm = 0;
         }
         return 1;
     }
-    /* the tile in pieces of at most FASTLRN_BWDG_COLS columns (whose rings
-       stay in L1), each walked down the C rows */
+    /* the tile in pieces of at most FASTLRN_BWDG_COLS columns, each walked
+       down the C rows; ring: fastlrn_bwdg_ring_size(lo + hi + 1, C, n)
+       doubles */
     static int fastlrn_bwd_tileg(const float* x, ptrdiff_t xs, const float* g, ptrdiff_t gs,
                                  float* dx, ptrdiff_t ys, ptrdiff_t C, ptrdiff_t n,
-                                 ptrdiff_t lo, ptrdiff_t hi, double* sq, double* gp, double* wr,
+                                 ptrdiff_t lo, ptrdiff_t hi, double* ring,
                                  const fastlrn_pw* W, double vlo, double vhi, double c2ab,
                                  int pf) {
         const ptrdiff_t np = (n + FASTLRN_BWDG_COLS - 1) / FASTLRN_BWDG_COLS;
@@ -533,7 +576,7 @@ cdef extern from *:
             j0 = n * i / np;
             j1 = n * (i + 1) / np;
             if (!fastlrn_bwdg_piece(x + j0, xs, g + j0, gs, dx + j0, ys, C, j1 - j0, lo, hi,
-                                    sq, gp, wr, W, vlo, vhi, c2ab, pf))
+                                    ring, W, vlo, vhi, c2ab, pf))
                 return 0;
         }
         return 1;
@@ -541,17 +584,19 @@ cdef extern from *:
     #else
     static int fastlrn_bwd_tileg(const float* x, ptrdiff_t xs, const float* g, ptrdiff_t gs,
                                  float* dx, ptrdiff_t ys, ptrdiff_t C, ptrdiff_t n,
-                                 ptrdiff_t lo, ptrdiff_t hi, double* sq, double* gp, double* wr,
+                                 ptrdiff_t lo, ptrdiff_t hi, double* ring,
                                  const fastlrn_pw* W, double vlo, double vhi, double c2ab,
                                  int pf) { return 0; }
     #endif
     """
     enum: BWDG_TAPS "FASTLRN_BWDG_TAPS"
+    Py_ssize_t bwdg_ring_size "fastlrn_bwdg_ring_size"(Py_ssize_t K, Py_ssize_t C,
+                                                       Py_ssize_t n) noexcept nogil
     bint bwd_tileg "fastlrn_bwd_tileg"(const float* x, Py_ssize_t xs, const float* g,
                                        Py_ssize_t gs, float* dx, Py_ssize_t ys, Py_ssize_t C,
-                                       Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi, double* sq,
-                                       double* gp, double* wr, const PowF* W, double vlo,
-                                       double vhi, double c2ab, int pf) noexcept nogil
+                                       Py_ssize_t n, Py_ssize_t lo, Py_ssize_t hi, double* ring,
+                                       const PowF* W, double vlo, double vhi, double c2ab,
+                                       int pf) noexcept nogil
 
 
 cdef bint across_bwd_ring_f32(const float* x, const float* g, float* dx,
@@ -708,10 +753,10 @@ cdef int across_bwd_planar(const floating* x, const floating* g, floating* dx,
         if P.f32b_ok:
             nbytes += (4 * C * T + T + 2 * Rr * Tr + Tr) * sizeof(float)
         if onepass:
-            # the one-pass double route's rings (bwd_tileg): 3 R T doubles
-            # after the rest, from the first 64-byte boundary
+            # the one-pass double route's rings (bwd_tileg) after the rest,
+            # from the first 64-byte boundary
             ring_off = nbytes
-            nbytes += 3 * R * T * sizeof(double) + 64
+            nbytes += bwdg_ring_size(lo + hi + 1, C, T) * sizeof(double) + 64
     with parallel(num_threads=nthreads):
         block = <double*>scratch_get(nbytes)
         if block == NULL:
@@ -769,7 +814,7 @@ cdef int bwd_planar_tile(const floating* x, const floating* g, floating* dx,
     cdef double* v = block + 3 * C * Td
     cdef floating* xb = <floating*>(v + 2 * Td)
     cdef float* fb
-    cdef idx_t j0, Rg
+    cdef idx_t j0
     if floating is float:
         if P.f32b_ok:
             fb = <float*>(xb + 2 * C * Td)
@@ -778,10 +823,8 @@ cdef int bwd_planar_tile(const floating* x, const floating* g, floating* dx,
                                    fb + 4 * C * T):
                 return 0
         if gring != NULL:
-            Rg = imin(lo + hi + 1, C)
-            if bwd_tileg(x, xs_c, g, gs_c, dx, ys_c, C, w, lo, hi, gring, gring + Rg * w,
-                         gring + 2 * Rg * w, &P.pw, P.vlo_pw, P.vhi_pw, 2.0 * P.a * P.beta,
-                         w != xs_c or w != gs_c):
+            if bwd_tileg(x, xs_c, g, gs_c, dx, ys_c, C, w, lo, hi, gring, &P.pw, P.vlo_pw,
+                         P.vhi_pw, 2.0 * P.a * P.beta, w != xs_c or w != gs_c):
                 return 0
     j0 = 0
     while j0 < w:
