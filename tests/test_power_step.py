@@ -126,6 +126,12 @@ def test_four_row_loop_of_any_window_gives_the_row_routes_bits(size):
     rng = np.random.default_rng(size)
     x = (rng.standard_normal((2, 40, 9, 14)) * np.float32(30)).astype(np.float32)
     x[0, :7] /= np.float32(300)       # rows in the tier first, then the tile leaves it
+    # past a run of 8 vectors with no lane in the tier the loop takes the
+    # power step alone: columns 84 on of channels 20-29 back in the tier
+    # (it must go back to both formulas), and one window sum beyond the
+    # power step's binades there (s about 9e10 > 2**32: the rows redone)
+    x[1, 20:30, 6:] /= np.float32(3000)
+    x[1, 35, 7, 2] = 3e5
     params = dict(size=size, alpha=1.0, k=1.0, beta=0.75)
     y = fastlrn.lrn(x, num_threads=1, **params)
     assert_ulp(y, oracle(x, np.float32, **params), **params)
