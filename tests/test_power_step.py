@@ -117,10 +117,10 @@ def test_one_pass_loops_give_the_row_routes_bits(kind):
     np.testing.assert_array_equal(z, w)
 
 
-@pytest.mark.parametrize("size", [2, 3, 4, 7, 8, 11, 16])
+@pytest.mark.parametrize("size", [2, 3, 4, 5, 7, 8, 11, 16])
 def test_four_row_loop_of_any_window_gives_the_row_routes_bits(size):
-    # Planar windows other than 5 channels take four rows at a time
-    # (fastlrn_qmx4g) once a tile has left the tier; channels-last lines,
+    # Planar windows take four rows at a time once a tile has left the
+    # tier (fastlrn_q5x4g for 5 channels, fastlrn_qmx4g for the others); channels-last lines,
     # strided input (the ring, one row at a time) and 2 threads give each
     # element the same bits, and they stay within their bound.
     rng = np.random.default_rng(size)

@@ -548,13 +548,35 @@ cdef extern from *:
     static inline double fastlrn_tier_edge(float hi) {
         return (double)hi * (1.0 + 0x1p-10) + 0x1p-126;
     }
-    /* fastlrn_rowg tries the power step alone after this many vectors in
-       a row with no lane in the tier. A branch on every vector's lanes
+    /* fastlrn_rowg (and the four-row loops, fastlrn_q5x4g and
+       fastlrn_qmx4g, a step of four rows for a vector) try the power step
+       alone after this many vectors in a row with no lane in the tier. A branch on every vector's lanes
        (the float sums where a lane may be in the tier) mispredicts on
        mixed rows, and one loop with both paths compiled worse: size 7,
        ReLU'd data x 30, 1.11x the time of both formulas always; in two
        loops, 0.96x. */
     #define FASTLRN_SKIP_RUN 8
+    /* the loop that does so over vectors j of a row of n (fastlrn_rowg,
+       fastlrn_q5x4g, fastlrn_qmx4g): BOTH (a statement: both formulas at
+       j, setting bits of `any` for lanes in the tier) FASTLRN_SKIP_RUN
+       vectors at a time until a run of them has none, then ALONE (the
+       double sums and the power step alone at j; it breaks, before
+       storing, at a vector with a lane that may be in the tier, which
+       BOTH then does again) to the row's last whole vector */
+    #define FASTLRN_SKIP_RUNS(n, BOTH, ALONE) do { \
+        ptrdiff_t run_; \
+        j = 0; \
+        while (j + FASTLRN_SIMD <= (n)) { \
+            any = 0; \
+            for (run_ = 0; j + FASTLRN_SIMD <= (n) && run_ < FASTLRN_SKIP_RUN; \
+                 j += FASTLRN_SIMD, run_++) \
+                BOTH; \
+            if (any) \
+                continue; \
+            for (; j + FASTLRN_SIMD <= (n); j += FASTLRN_SIMD) \
+                ALONE \
+        } \
+    } while (0)
     /* lanes (bits) whose double sum is above t (NaN: not) */
     static inline unsigned fastlrn_above2(fl_d d0, fl_d d1, fl_d t) {
         return FL_DGT(d0, t) | (FL_DGT(d1, t) << FL_DW);
@@ -711,7 +733,7 @@ cdef extern from *:
         const unsigned all = (1u << FASTLRN_SIMD) - 1u;
         const fl_m allm = fl_lanes(0, FASTLRN_SIMD);
         fl_vi mx = FL_ZEROI();    /* the float sums' largest bits */
-        ptrdiff_t j, i, run, bad = 0;
+        ptrdiff_t j, i, bad = 0;
         unsigned any;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
         fl_pwv_set(&P, W);
@@ -734,33 +756,22 @@ cdef extern from *:
             mx = FL_MAXU(mx, mk, FL_BITS(v)); \
             any |= FL_TBITS(tier); \
         } while (0)
-        j = 0;
-        while (j + FASTLRN_SIMD <= n) {
-            /* FASTLRN_SKIP_RUN vectors at a time until a run of them has
-               no lane in the tier */
-            any = 0;
-            for (run = 0; j + FASTLRN_SIMD <= n && run < FASTLRN_SKIP_RUN;
-                 j += FASTLRN_SIMD, run++)
-                FASTLRN_ROWG_BOTH(allm, 1);
-            if (any)
-                continue;
-            /* then the double sums and the power step alone, until a
-               vector with a lane that may be in the tier (the loop above
-               does that one again) */
-            for (; j + FASTLRN_SIMD <= n; j += FASTLRN_SIMD) {
-                fl_v a = FL_LOAD(p[0] + j);
-                fl_d d0 = fastlrn_sq_lo(a), d1 = fastlrn_sq_hi(a);
-                for (i = 1; i < m; i++) {
-                    a = FL_LOAD(p[i] + j);
-                    d0 = fastlrn_sqadd_lo(d0, a);
-                    d1 = fastlrn_sqadd_hi(d1, a);
-                }
-                if (fastlrn_above2(d0, d1, dsure) != all)
-                    break;
-                FL_STORE(y + j, fl_pw(d0, d1, FL_LOAD(x + j), &P));
-                bad += __builtin_popcount(fastlrn_outside2(d0, d1, dlo, dhi));
-            }
+        /* the double sums and the power step alone at j */
+        #define FASTLRN_ROWG_ALONE { \
+            fl_v a = FL_LOAD(p[0] + j); \
+            fl_d d0 = fastlrn_sq_lo(a), d1 = fastlrn_sq_hi(a); \
+            for (i = 1; i < m; i++) { \
+                a = FL_LOAD(p[i] + j); \
+                d0 = fastlrn_sqadd_lo(d0, a); \
+                d1 = fastlrn_sqadd_hi(d1, a); \
+            } \
+            if (fastlrn_above2(d0, d1, dsure) != all) \
+                break; \
+            FL_STORE(y + j, fl_pw(d0, d1, FL_LOAD(x + j), &P)); \
+            bad += __builtin_popcount(fastlrn_outside2(d0, d1, dlo, dhi)); \
         }
+        FASTLRN_SKIP_RUNS(n, FASTLRN_ROWG_BOTH(allm, 1), FASTLRN_ROWG_ALONE);
+        #undef FASTLRN_ROWG_ALONE
         /* the row's last elements as one masked vector (by the scalar
            form, TensorFlow's parameters on (64, 256, 27, 27) and
            (64, 96, 13, 13) took 1.95 and 2.48 ns per element, 1.79 and
