@@ -550,11 +550,11 @@ cdef extern from *:
     }
     /* fastlrn_rowg (and the four-row loops, fastlrn_q5x4g and
        fastlrn_qmx4g, a step of four rows for a vector) try the power step
-       alone after this many vectors in a row with no lane in the tier. A branch on every vector's lanes
-       (the float sums where a lane may be in the tier) mispredicts on
-       mixed rows, and one loop with both paths compiled worse: size 7,
-       ReLU'd data x 30, 1.11x the time of both formulas always; in two
-       loops, 0.96x. */
+       alone after this many vectors in a row with no lane in the tier. A
+       branch on every vector's lanes (the float sums where a lane may be
+       in the tier) mispredicts on mixed rows, and one loop with both paths
+       compiled worse: size 7, ReLU'd data x 30, 1.11x the time of both
+       formulas always; in two loops, 0.96x. */
     #define FASTLRN_SKIP_RUN 8
     /* the loop that does so over vectors j of a row of n (fastlrn_rowg,
        fastlrn_q5x4g, fastlrn_qmx4g): BOTH (a statement: both formulas at
