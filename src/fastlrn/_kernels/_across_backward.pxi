@@ -331,10 +331,11 @@ cdef extern from *:
        summed in the step, each vector was one chain: the window's
        additions, the power step, then the mirrored sum's last term;
        llvm-mca, Zen 3, size 11: 122 cycles a vector, 90% of them waiting
-       on register dependencies, 40 by the ports alone.) Rings of n
-       doubles a row, row r in slot r mod the ring's rows: the squares
-       min(K, C) rows, g p and w min(K + 1, C) each (a mirrored window and
-       the row being written), pv two (the one read, the one written). The
+       on register dependencies, 40 by the ports alone.) Rings of rows of n
+       doubles (fastlrn_bwdg_stride(n) apart), row r in slot r mod the
+       ring's rows: the squares min(K, C) rows, g p and w min(K + 1, C)
+       each (a mirrored window and the row being written), pv two (the one
+       read, the one written). The
        same IEEE operations in the same order per element as the row
        passes, so the same bits; rows a vector at a time, their last
        columns by the scalar forms. pf: x and dy rows FASTLRN_BWDG_PF rows

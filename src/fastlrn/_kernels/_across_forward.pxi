@@ -623,7 +623,7 @@ cdef extern from *:
         const ptrdiff_t nr = m + 3;
         fl_vi mx = FL_ZEROI();    /* the float sums' largest bits */
         ptrdiff_t j, i, t, bad = 0;
-        unsigned any, above;
+        unsigned any = 0, above;
         int o;
         if (m < 2 || nr > FASTLRN_QMX4G_ROWS) return -1;
         fl_sf_set(&K, ts, c1, c2, c3, c4, kh, kl);
@@ -685,7 +685,6 @@ cdef extern from *:
         }
         FASTLRN_SKIP_RUNS(n, FASTLRN_QMX4G_STEP(all, 1), FASTLRN_QMX4G_ALONE);
         #undef FASTLRN_QMX4G_ALONE
-        any = 0;
         if (j < n)
             FASTLRN_QMX4G_STEP(fl_lanes(j, n), 0);
         #undef FASTLRN_QMX4G_STEP
