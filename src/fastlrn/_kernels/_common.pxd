@@ -334,7 +334,11 @@ cdef extern from *:
        n mod 8 holds binade n's floats, the same as the 16- and 32-entry
        tables'), not two and a blend. A/B, AVX2, (16, 96, 55, 55), new /
        old time, 1 / 2 threads: x 10 0.94 / 0.90, ReLU'd 0.96-0.99 / 0.90,
-       TensorFlow's parameters 0.97-0.98 / 0.97; gradient 0.97 */
+       TensorFlow's parameters 0.97-0.98 / 0.97; gradient 0.97. It costs
+       where vectors fall on both sides of its edge (x 1000: s near 2**9,
+       1.045 both orders: the branch mispredicts) or all beyond it
+       (TensorFlow's on x 30, s near 2**13: 1.02). Replacing the 16-binade
+       test by this one had cost 1.03-1.09 on x 1000 (docs/performance.rst) */
     #define FL_E8_ALL(e, e16) _mm256_testz_si256(_mm256_sub_epi32(e, e16), _mm256_set1_epi32(~7))
     /* a 16-entry table: FL_LUT32's lo half (written out there: FL_LUT32
        built on this macro compiled its callers' inlining differently, and
