@@ -328,8 +328,9 @@ cdef extern from *:
        1.02x, the test's cost */
     #define FL_E16 1
     #define FL_E16_ALL(e, e16) _mm256_testz_si256(_mm256_sub_epi32(e, e16), _mm256_set1_epi32(~15))
-    /* the same for the 8 binades from W->e16 (a >= 0: s in [k, 256 k), as
-       with Caffe's and PyTorch's alpha on data x 10 or ReLU'd x 30): one
+    /* the same for the 8 binades from W->e16 (a >= 0: [2**E0, 2**(E0 + 8)),
+       E0 k's binade, which holds [k, 128 k]; Caffe's and PyTorch's alpha on
+       data x 10 or ReLU'd x 30 stay inside): one
        permute per table (FL_LUT8 reads the exponent's low 3 bits; slot
        n mod 8 holds binade n's floats, the same as the 16- and 32-entry
        tables'), not two and a blend. A/B, AVX2, (16, 96, 55, 55), new /
