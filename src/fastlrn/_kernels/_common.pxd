@@ -639,21 +639,20 @@ cdef extern from *:
         P->mant = FL_SET1I(0x7FFFFF); P->one = FL_SET1I(0x3F800000);
     #if FL_E16
         {
-            float h16[16], l16[16];
+            float h16[16], l16[16], h8[8], l8[8];
             int n;
             for (q = 0; q < 16; q++) {
                 n = W->e16 + q;
                 h16[n & 15] = W->keh[n & 31];
                 l16[n & 15] = W->kel[n & 31];
+                if (q < 8) {    /* the first 8 binades' (FL_E8_ALL) */
+                    h8[n & 7] = W->keh[n & 31];
+                    l8[n & 7] = W->kel[n & 31];
+                }
             }
             P->kh16[0] = FL_LOAD(h16); P->kl16[0] = FL_LOAD(l16);
             P->kh16[1] = FL_LOAD(h16 + 8); P->kl16[1] = FL_LOAD(l16 + 8);
-            for (q = 0; q < 8; q++) {
-                n = W->e16 + q;
-                h16[n & 7] = W->keh[n & 31];
-                l16[n & 7] = W->kel[n & 31];
-            }
-            P->kh8 = FL_LOAD(h16); P->kl8 = FL_LOAD(l16);
+            P->kh8 = FL_LOAD(h8); P->kl8 = FL_LOAD(l8);
             P->e16 = FL_SET1I(W->e16);
         }
     #endif
