@@ -22,7 +22,7 @@ def test_every_switch_is_defined(isa):
     mod = _dispatch._module(isa)
     for a, beta, k, taps, is_float in PARAMS:
         got = mod.params_probe(a, beta, k, taps, is_float)
-        for name in ("compensated", "poly_ok", "poly1_ok", "f32s_ok", "f32b_ok", "pw_ok"):
+        for name in ("compensated", "tree", "poly_ok", "poly1_ok", "f32s_ok", "f32b_ok", "pw_ok"):
             assert got[name] in (0, 1), (a, beta, k, taps, is_float, name, got[name])
         assert 0 <= got["mode"] <= 4
         if not is_float and beta > 2.0:

@@ -87,7 +87,18 @@ cdef inline void planar_row(const floating* x, floating* y, idx_t c, idx_t C, id
     if floating is double:
         one_pass = (ys_i == 1 and last - first < 16 and closed_form(P.mode)
                     and not P.poly_ok)
-    if one_pass:
+    if P.tree:
+        # the tree order over the whole window, as the channels-last lines
+        # (zero-padded) have it: a channel beyond the edge is a row of zeros
+        # (comp, unused by tree sums), and adding 0.0 is exact
+        if first > c - lo or last < c + hi:
+            memset(comp, 0, w * sizeof(double))
+        for j in range(c - lo, c + hi + 1):
+            rows[j - (c - lo)] = sq + (j % R) * T if 0 <= j < C else comp
+    if one_pass and P.tree:
+        bad = f64_rowc(rows, lo + hi + 1, <const double*>xrow, <double*>yrow, v, w,
+                       P.mode, 2, P.k, P.a, P.vlo_fast, P.vhi_fast) != 0
+    elif one_pass:
         # the window sums and the closed form in one pass (general_row's bits)
         for j in range(first, last + 1):
             rows[j - first] = sq + (j % R) * T
@@ -102,7 +113,10 @@ cdef inline void planar_row(const floating* x, floating* y, idx_t c, idx_t C, id
         rows_window_sum(sq, T, R, v, w, first, last, comp)
         bad = finish_after_plain(xrow, yrow, ys_i, vp, v, w, P)
     else:
-        rows_window_sum(sq, T, R, v, w, first, last, comp)
+        if P.tree:
+            tree_row(rows, lo + hi + 1, v, w)
+        else:
+            rows_window_sum(sq, T, R, v, w, first, last, comp)
         bad = finalize_row(xrow, yrow, ys_i, v, w, P)
     if bad:
         for j in range(w):
@@ -950,7 +964,7 @@ cdef void across_line(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t
         for c in range(lo + hi + 1):
             rows[c] = pad + c
         bad = f64_rowc(rows, lo + hi + 1, <const double*>xv, <double*>y, v, C, P.mode,
-                       comp != NULL, P.k, P.a, P.vlo_fast, P.vhi_fast) != 0
+                       2 if P.tree else comp != NULL, P.k, P.a, P.vlo_fast, P.vhi_fast) != 0
     elif comp != NULL and P.poly1_ok:
         # compensated sums only for lines that leave the low tier (as across_planar_tile)
         line_window_sum(pad, v, C, lo + hi + 1, NULL)
@@ -960,7 +974,10 @@ cdef void across_line(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t
         line_window_sum(pad, v, C, lo + hi + 1, comp)
         bad = finish_after_plain(xv, y, ys_c, vp, v, C, P)
     else:
-        line_window_sum(pad, v, C, lo + hi + 1, comp)
+        if P.tree:
+            line_tree_sum(pad, v, C, lo + hi + 1)
+        else:
+            line_window_sum(pad, v, C, lo + hi + 1, comp)
         bad = finalize_row(xv, y, ys_c, v, C, P)
     if bad:
         for c in range(C):

@@ -856,15 +856,41 @@ cdef extern from *:
     #endif
     /* float64 data, beta 0.5, 0.75 or 1 (no series tiers): a row in one pass.
        Window j's squares are p[0][j] .. p[m-1][j]; their sum is formed as
-       rows_window_sum forms it (in order; with comp, each addition's TwoSum
-       error added to a compensation that starts at 0.0 and is added last),
+       rows_window_sum forms it (sum 0: in order; sum 1: each addition's TwoSum
+       error added to a compensation that starts at 0.0 and is added last) or,
+       sum 2 (m <= 8), in the tree order of fastlrn_tree (tree_row),
        stored to v[j], and y[j] = x[j] * s**-beta, s = k + a*v[j], by
-       general_row's closed form for mode 1 (x * (1/sqrt(s))), 2 (r = sqrt(s):
-       x * (1/(r*sqrt(r)))) or 3 (x / s). Vectors of doubles in the AVX-512
-       and AVX2 builds, the row's last elements and the baseline build by the
-       scalar form: the same IEEE operations (all correctly rounded), so the
-       same bits. Returns how many v[j] are outside [vlo, vhi] (needs_fix,
-       NaN included). */
+       general_row's closed form (fastlrn_f64_close1). Vectors of doubles in
+       the AVX-512 and AVX2 builds, the row's last elements and the baseline
+       build by the scalar form: the same IEEE operations (all correctly
+       rounded), so the same bits. Returns how many v[j] are outside [vlo,
+       vhi] (needs_fix, NaN included). */
+    /* The sum of m <= 8 terms L(0) .. L(m-1) in the tree order
+       ((L0 + L1) + (L2 + L3)) + ((L4 + L5) + (L6 + L7)), the missing terms
+       left out (m = 5: ((L0 + L1) + (L2 + L3)) + L4): no term passes more
+       than 3 additions (Params.tree). NAME for T (double or fl_d). */
+    #define FASTLRN_TREE(NAME, T, ADD, LD) \
+    static inline T NAME##4(const double* const* p, ptrdiff_t b, ptrdiff_t c, ptrdiff_t j) { \
+        if (c == 1) return LD(p[b] + j); \
+        if (c == 2) return ADD(LD(p[b] + j), LD(p[b + 1] + j)); \
+        if (c == 3) return ADD(ADD(LD(p[b] + j), LD(p[b + 1] + j)), LD(p[b + 2] + j)); \
+        return ADD(ADD(LD(p[b] + j), LD(p[b + 1] + j)), ADD(LD(p[b + 2] + j), LD(p[b + 3] + j))); \
+    } \
+    static inline T NAME(const double* const* p, ptrdiff_t m, ptrdiff_t j) { \
+        T t = NAME##4(p, 0, m < 4 ? m : 4, j); \
+        return m > 4 ? ADD(t, NAME##4(p, 4, m - 4, j)) : t; \
+    }
+    #define FASTLRN_SADD(a, b) ((a) + (b))
+    #define FASTLRN_SLD(q) (*(q))
+    FASTLRN_TREE(fastlrn_tree, double, FASTLRN_SADD, FASTLRN_SLD)
+    #if FASTLRN_SIMD
+    FASTLRN_TREE(fastlrn_treev, fl_d, FL_DADD, FL_DLOAD)
+    #endif
+    static void fastlrn_tree_row(const double* const* p, ptrdiff_t m, double* out, ptrdiff_t n) {
+        ptrdiff_t j;
+        for (j = 0; j < n; j++)
+            out[j] = fastlrn_tree(p, m, j);
+    }
     /* x * s**-beta by the closed form of mode MODE_RSQRT (1), MODE_RSQRT_QUARTER
        (2) or MODE_RECIP (3): f64_half, f64_quarter, f64_one and this row */
     static inline double fastlrn_f64_close1(double xv, double s, int mode) {
@@ -874,8 +900,9 @@ cdef extern from *:
         return xv / s;
     }
     static ptrdiff_t fastlrn_f64_rowc(const double* const* p, ptrdiff_t m, const double* x,
-                                      double* y, double* v, ptrdiff_t n, int mode, int comp,
+                                      double* y, double* v, ptrdiff_t n, int mode, int sum,
                                       double k, double a, double vlo, double vhi) {
+        const int comp = sum == 1;
         ptrdiff_t i, j = 0, bad = 0;
         double acc, c, q, t, bb;
     #if FASTLRN_SIMD
@@ -884,7 +911,8 @@ cdef extern from *:
         for (; j + FL_DW <= n; j += FL_DW) {
             fl_d dacc = FL_DLOAD(p[0] + j), dc = FL_DSET1(0.0), dq, dt, dbb, s, r, yv;
             const fl_d xv = FL_DLOAD(x + j);
-            for (i = 1; i < m; i++) {
+            if (sum == 2) dacc = fastlrn_treev(p, m, j);
+            else for (i = 1; i < m; i++) {
                 dq = FL_DLOAD(p[i] + j);
                 dt = FL_DADD(dacc, dq);
                 if (comp) {
@@ -911,7 +939,8 @@ cdef extern from *:
         for (; j < n; j++) {
             acc = p[0][j];
             c = 0.0;
-            for (i = 1; i < m; i++) {
+            if (sum == 2) acc = fastlrn_tree(p, m, j);
+            else for (i = 1; i < m; i++) {
                 q = p[i][j];
                 t = acc + q;
                 if (comp) {
@@ -962,9 +991,12 @@ cdef extern from *:
                                                double vhi, double* p, double* w) noexcept nogil
     double f64_close1 "fastlrn_f64_close1"(double xv, double s, int mode) noexcept nogil
     Py_ssize_t f64_rowc "fastlrn_f64_rowc"(const double** p, Py_ssize_t m, const double* x,
-                                           double* y, double* v, Py_ssize_t n, int mode, int comp,
+                                           double* y, double* v, Py_ssize_t n, int mode, int sum,
                                            double k, double a, double vlo,
                                            double vhi) noexcept nogil
+    # out[j] = the tree-order sum of p[0][j] .. p[m-1][j], m <= 8 (Params.tree)
+    void tree_row "fastlrn_tree_row"(const double** p, Py_ssize_t m, double* out,
+                                     Py_ssize_t n) noexcept nogil
     Py_ssize_t rowg "fastlrn_rowg"(const float** p, Py_ssize_t m, const float* x, float* y,
                                    Py_ssize_t n, float ts, float c1, float c2, float c3, float c4,
                                    float kh, float kl, float hi, const PowF* W, double vlo,
@@ -1032,6 +1064,10 @@ cdef struct Params:
     # float64 data with more than 4 taps: window sums compensated (TwoSum),
     # so their error does not grow with the window.
     int compensated
+    # float64 data, beta 0.5 or 1, a >= 0 and 5 to 8 taps: the across
+    # kernels sum in the tree order of fastlrn_tree instead (no term passes
+    # more than 3 additions), which keeps the 8 ulp bound (make_params).
+    int tree
     # The series path (see series_row): s**-beta = k**-beta * (1 + t)**-beta
     # with t = (a/k) * v, a fixed-degree polynomial in t, for rows whose
     # |t| <= tmax, i.e. v in [vlo_poly, vhi_poly]. Off when poly_ok is 0.
@@ -1111,6 +1147,16 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
     P.beta = beta
     P.mode = pick_mode(beta)
     P.compensated = (not is_float) and taps > 4
+    # The bound with plain sums in the tree order (relative errors in units of
+    # u = 2**-53, a >= 0): squares 1, at most 3 additions, a * sum 1, k + 1:
+    # s within 6 units, which moves y by beta * 6. x * (1/sqrt(s)) adds 2
+    # (sqrt 1, then 1/ 1) and 1, x / s adds 1: within 6 (beta 0.5) and 7
+    # (beta 1) units, so 8 ulp (an ulp of y is more than u |y|). beta 0.75's
+    # 1/(r sqrt(r)) adds 4.5 and 1, 10 in all: it keeps compensated sums.
+    # (A float seed with one double step, 2.01 units, would bring 0.75 to
+    # 7.51, but cost as much time as the tree saved: issue 15's stop-31 note.)
+    P.tree = (P.compensated and a >= 0.0 and taps <= 8
+              and (P.mode == MODE_RSQRT or P.mode == MODE_RECIP))
     P.f32s_ok = 0
     P.f32b_ok = 0
     slo = fabs(a) * taps * FASTLRN_SMIN_SCALE
@@ -1198,6 +1244,7 @@ cdef inline Params make_bwd_params(double a, double beta, double k, double taps,
     P.beta = beta
     P.mode = pick_mode(beta)
     P.compensated = (not is_float) and taps > 4
+    P.tree = 0
     if not is_float:
         P.pw_ok = 0     # (float32 data: the power step of beta + 1, for bwd_row)
     P.vlo_fast, P.vhi_fast = P.vlo_dbl, P.vhi_dbl
@@ -2206,6 +2253,16 @@ cdef inline void rows_window_sum(const double* rows, Py_ssize_t width, Py_ssize_
                 slot = 0
         add_rows(p, m, out, n, r == first)
         r += m
+
+
+cdef inline void line_tree_sum(const double* padded, double* out, Py_ssize_t n,
+                               Py_ssize_t taps) noexcept nogil:
+    """line_window_sum's sum (taps <= 8) in the tree order (Params.tree)."""
+    cdef Py_ssize_t t
+    cdef const double* p[8]
+    for t in range(taps):
+        p[t] = padded + t
+    tree_row(p, taps, out, n)
 
 
 cdef inline void add_rows(const double** p, Py_ssize_t m, double* out, Py_ssize_t n,

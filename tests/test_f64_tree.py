@@ -1,0 +1,77 @@
+"""float64 across channels, beta 0.5 or 1, 5 to 8 taps: tree-order sums.
+
+Such windows are summed without compensation in the tree order
+((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)) (Params.tree in
+_common.pxd), so that no square passes more than 3 additions; the written
+bound (make_params) is 6 (beta 0.5) and 7 (beta 1) units of 2**-53.
+beta 0.75 keeps compensated sums. These tests check the 8 ulp bound
+against the long double reference on data of every scale, that the
+planar, channels-last, strided, in-place and channel-block routes give
+the same bits (a clipped window at the edge is the tree over the whole
+window with zeros, as the zero-padded lines have it), and which calls
+take the tree.
+"""
+
+import numpy as np
+import pytest
+
+import fastlrn
+from fastlrn import _dispatch
+from _util import assert_ulp, oracle
+
+# scale, k: ordinary sums, huge ones (x 1e30: s near 1e56) and tiny ones
+# (x 1e-30 with k = 1e-70)
+SCALES = [(1.0, 2.0), (10.0, 2.0), (300.0, 1.0), (1e30, 2.0), (1e-30, 1e-70)]
+
+
+@pytest.mark.parametrize("beta", [0.5, 0.75, 1.0])
+@pytest.mark.parametrize("size", [4, 5, 6, 7, 8, 9])
+@pytest.mark.parametrize("scale,k", SCALES)
+def test_bound_and_layouts(rng, beta, size, scale, k):
+    x = rng.standard_normal((2, 13, 5, 7)) * scale
+    x[:, :, 0, :] = np.maximum(x[:, :, 0, :], 0.0)          # ReLU'd values, zeros
+    params = dict(size=size, alpha=1e-4, beta=beta, k=k)
+    want = fastlrn.lrn(x, **params)
+    assert_ulp(want, oracle(x, np.float64, **params), **params)
+    xt = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    np.testing.assert_array_equal(np.moveaxis(fastlrn.lrn(xt, channel_axis=-1, **params), -1, 1),
+                                  want)
+    out = np.empty(x.shape[:-1] + (2 * x.shape[-1],))[..., ::2]   # strided output
+    fastlrn.lrn(x, out=out, **params)
+    np.testing.assert_array_equal(out, want)
+    buf = x.copy()
+    fastlrn.lrn(buf, out=buf, **params)
+    np.testing.assert_array_equal(buf, want)
+    # a block of channels around c (as fastlrn.io.apply splits them) gives c
+    # the same bits: its window is whole there, or clipped at the same edge;
+    # (.., 1, 1) blocks take the channels-last lines
+    C = x.shape[1]
+    for c in range(C):
+        b0, b1 = max(0, c - size), min(C, c + size + 1)
+        np.testing.assert_array_equal(fastlrn.lrn(x[:, b0:b1], **params)[:, c - b0], want[:, c])
+        np.testing.assert_array_equal(fastlrn.lrn(x[:, b0:b1, :1, :1], **params)[:, c - b0],
+                                      want[:, c, :1, :1])
+
+
+def test_sums_of_every_binade_match_the_reference():
+    # s from 2**-300 to 2**300 in steps of 2**5, one channel (size 5 sees
+    # it alone): y = x * s**-beta against the long double reference
+    e = np.arange(-300, 301, 5, dtype=np.float64)
+    x = np.sqrt(np.exp2(e) * 1e4).reshape(1, 1, 1, -1)
+    for beta in (0.5, 0.75, 1.0):
+        params = dict(size=5, alpha=1e-4, beta=beta, k=2.0 ** -400)
+        assert_ulp(fastlrn.lrn(x, **params), oracle(x, np.float64, **params), **params)
+
+
+@pytest.mark.parametrize("isa", _dispatch.available())
+def test_which_calls_take_the_tree(isa):
+    mod = _dispatch._module(isa)
+    for beta in (0.5, 1.0):
+        for taps in (5.0, 6.0, 7.0, 8.0):
+            assert mod.params_probe(1e-4, beta, 2.0, taps, False)["tree"] == 1
+        assert mod.params_probe(1e-4, beta, 2.0, 9.0, False)["tree"] == 0      # compensated
+        assert mod.params_probe(1e-4, beta, 2.0, 4.0, False)["tree"] == 0      # plain, in order
+        assert mod.params_probe(-1e-4, beta, 2.0, 5.0, False)["tree"] == 0     # a < 0
+        assert mod.params_probe(1e-4, beta, 2.0, 5.0, True)["tree"] == 0       # float32
+    assert mod.params_probe(1e-4, 0.75, 2.0, 5.0, False)["tree"] == 0          # compensated
+    assert mod.params_probe(1e-4, 0.6, 2.0, 5.0, False)["tree"] == 0           # pow
