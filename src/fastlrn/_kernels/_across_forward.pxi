@@ -959,10 +959,11 @@ cdef void across_line(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t
     if floating is double:
         one_pass = (ys_c == 1 and lo + hi < 16 and closed_form(P.mode)
                     and not P.poly_ok)
-    if one_pass:
+    if one_pass or P.tree:
         # as planar_row: the shifted padded lines are the window's rows
         for c in range(lo + hi + 1):
             rows[c] = pad + c
+    if one_pass:
         bad = f64_rowc(rows, lo + hi + 1, <const double*>xv, <double*>y, v, C, P.mode,
                        2 if P.tree else comp != NULL, P.k, P.a, P.vlo_fast, P.vhi_fast) != 0
     elif comp != NULL and P.poly1_ok:
@@ -975,7 +976,7 @@ cdef void across_line(const floating* x, floating* y, idx_t C, idx_t xs_c, idx_t
         bad = finish_after_plain(xv, y, ys_c, vp, v, C, P)
     else:
         if P.tree:
-            line_tree_sum(pad, v, C, lo + hi + 1)
+            tree_row(rows, lo + hi + 1, v, C)
         else:
             line_window_sum(pad, v, C, lo + hi + 1, comp)
         bad = finalize_row(xv, y, ys_c, v, C, P)

@@ -2255,16 +2255,6 @@ cdef inline void rows_window_sum(const double* rows, Py_ssize_t width, Py_ssize_
         r += m
 
 
-cdef inline void line_tree_sum(const double* padded, double* out, Py_ssize_t n,
-                               Py_ssize_t taps) noexcept nogil:
-    """line_window_sum's sum (taps <= 8) in the tree order (Params.tree)."""
-    cdef Py_ssize_t t
-    cdef const double* p[8]
-    for t in range(taps):
-        p[t] = padded + t
-    tree_row(p, taps, out, n)
-
-
 cdef inline void add_rows(const double** p, Py_ssize_t m, double* out, Py_ssize_t n,
                           bint init) noexcept nogil:
     """out[j] (+)= p[0][j] + ... + p[m-1][j] (1 <= m <= 8), added in order; init: out starts from p[0]."""

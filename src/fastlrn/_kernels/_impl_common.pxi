@@ -19,7 +19,7 @@ from fastlrn._kernels._common cimport (
     f32_series_row, f32_series, plain_low_row, finish_after_plain, enable_f32_backward, f32_rows_sum, f32_bwd_row, f32_bwd_row5, f32_bwd_fused2,
     BWD_F32_TAPS, series6, Series, SeriesF, F32_COUNT_CHUNK,
     F32_SUM_TAPS, needs_fix, needs_safe, double_value, safe_finish, strided_sumsq,
-    line_window_sum, rows_window_sum, line_tree_sum, tree_row, add_rows, outside, bwd_row,
+    line_window_sum, rows_window_sum, tree_row, add_rows, outside, bwd_row,
     fastlrn_powl, DBL_MAX, fma32,
     SIMD, PowF, pw1, pw_row, rowg, f32_series_select, series12, f64_pow, two_sum_err,
     f64_rowc, closed_form,
