@@ -1,10 +1,10 @@
-"""float64 across channels, beta 0.5 or 1, 5 to 8 taps: tree-order sums.
+"""float64 across channels, beta 0.5, 0.75 or 1, 5 to 8 taps: tree-order sums.
 
 Such windows are summed without compensation in the tree order
 ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)) (Params.tree in
 _common.pxd), so that no square passes more than 3 additions; the written
-bound (make_params) is 6 (beta 0.5) and 7 (beta 1) units of 2**-53.
-beta 0.75 keeps compensated sums. These tests check the 8 ulp bound
+bound (make_params) is 5.5 (beta 0.5), 7.5 (beta 0.75, by
+sqrt(1/(s sqrt(s)))) and 6.5 (beta 1) ulp. These tests check the 8 ulp bound
 against the long double reference on data of every scale, that the
 planar, channels-last, strided, in-place and channel-block routes give
 the same bits (a clipped window at the edge is the tree over the whole
@@ -63,15 +63,30 @@ def test_sums_of_every_binade_match_the_reference():
         assert_ulp(fastlrn.lrn(x, **params), oracle(x, np.float64, **params), **params)
 
 
+@pytest.mark.parametrize("size", [3, 5, 9])
+def test_beta_075_beyond_the_closed_forms_range(size):
+    # beta 0.75's sqrt(1/(s sqrt(s))) needs s**1.5 normal, so s outside
+    # [2**-680, 2**680] takes the long double path (make_params): s from
+    # 2**-1000 to 2**1010 in steps of 2**5, across both edges, one channel
+    # alone in its window, and a second row with the window full
+    e = np.arange(-1000, 1011, 5, dtype=np.float64)
+    x = np.sqrt(np.exp2(e) * 1e4)
+    x = np.stack([x, x * 0.75, x * 0.5]).reshape(1, 3, 1, -1)
+    x[:, 1:, :, e < -900] = 0.0          # keep the tiny sums from the others' squares
+    params = dict(size=size, alpha=1e-4, beta=0.75, k=2.0 ** -1020)
+    got = fastlrn.lrn(x, **params)
+    assert_ulp(got, oracle(x, np.float64, **params), **params)
+    assert np.isfinite(got).all() and (got[0, 0] > 0).all()
+
+
 @pytest.mark.parametrize("isa", _dispatch.available())
 def test_which_calls_take_the_tree(isa):
     mod = _dispatch._module(isa)
-    for beta in (0.5, 1.0):
+    for beta in (0.5, 0.75, 1.0):
         for taps in (5.0, 6.0, 7.0, 8.0):
             assert mod.params_probe(1e-4, beta, 2.0, taps, False)["tree"] == 1
         assert mod.params_probe(1e-4, beta, 2.0, 9.0, False)["tree"] == 0      # compensated
         assert mod.params_probe(1e-4, beta, 2.0, 4.0, False)["tree"] == 0      # plain, in order
         assert mod.params_probe(-1e-4, beta, 2.0, 5.0, False)["tree"] == 0     # a < 0
         assert mod.params_probe(1e-4, beta, 2.0, 5.0, True)["tree"] == 0       # float32
-    assert mod.params_probe(1e-4, 0.75, 2.0, 5.0, False)["tree"] == 0          # compensated
     assert mod.params_probe(1e-4, 0.6, 2.0, 5.0, False)["tree"] == 0           # pow

@@ -892,11 +892,15 @@ cdef extern from *:
             out[j] = fastlrn_tree(p, m, j);
     }
     /* x * s**-beta by the closed form of mode MODE_RSQRT (1), MODE_RSQRT_QUARTER
-       (2) or MODE_RECIP (3): f64_half, f64_quarter, f64_one and this row */
+       (2) or MODE_RECIP (3): f64_half, f64_quarter, f64_one and this row.
+       Mode 2 is sqrt(1/(s sqrt(s))): its four roundings move the result by
+       (1 + 1 + 1) / 2 + 1 = 2.5 units of 2**-53, against 4.5 for
+       1/(r sqrt(r)), r = sqrt(s); s**1.5 must stay a normal double, so
+       make_params keeps s within [2**-680, 2**680] for it. */
     static inline double fastlrn_f64_close1(double xv, double s, int mode) {
         double r;
         if (mode == 1) return xv * (1.0 / sqrt(s));
-        if (mode == 2) { r = sqrt(s); return xv * (1.0 / (r * sqrt(r))); }
+        if (mode == 2) { r = sqrt(s); return xv * sqrt(1.0 / (s * r)); }
         return xv / s;
     }
     static ptrdiff_t fastlrn_f64_rowc(const double* const* p, ptrdiff_t m, const double* x,
@@ -928,7 +932,7 @@ cdef extern from *:
                 yv = FL_DMUL(xv, FL_DDIV(one, FL_DSQRT(s)));
             } else if (mode == 2) {
                 r = FL_DSQRT(s);
-                yv = FL_DMUL(xv, FL_DDIV(one, FL_DMUL(r, FL_DSQRT(r))));
+                yv = FL_DMUL(xv, FL_DSQRT(FL_DDIV(one, FL_DMUL(s, r))));
             } else {
                 yv = FL_DDIV(xv, s);
             }
@@ -1016,7 +1020,7 @@ cdef enum:
 cdef enum:
     MODE_IDENTITY = 0    # beta == 0: y = x (s**-0 is 1 even for s = 0, inf, nan)
     MODE_RSQRT = 1       # beta == 0.5
-    MODE_RSQRT_QUARTER = 2   # beta == 0.75: 1 / (sqrt(s) * sqrt(sqrt(s)))
+    MODE_RSQRT_QUARTER = 2   # beta == 0.75: sqrt(1 / (s * sqrt(s)))
     MODE_RECIP = 3       # beta == 1: y = x / s
     MODE_POW = 4         # any other beta: pow(s, -beta)
 
@@ -1149,14 +1153,14 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
     P.compensated = (not is_float) and taps > 4
     # The bound with plain sums in the tree order (relative errors in units of
     # u = 2**-53, a >= 0): squares 1, at most 3 additions, a * sum 1, k + 1:
-    # s within 6 units, which moves y by beta * 6. x * (1/sqrt(s)) adds 2
-    # (sqrt 1, then 1/ 1) and 1, x / s adds 1: within 6 (beta 0.5) and 7
-    # (beta 1) units, so 8 ulp (an ulp of y is more than u |y|). beta 0.75's
-    # 1/(r sqrt(r)) adds 4.5 and 1, 10 in all: it keeps compensated sums.
-    # (A float seed with one double step, 2.01 units, would bring 0.75 to
-    # 7.51, but cost as much time as the tree saved: issue 15's stop-31 note.)
+    # s within 6 units, which moves y by beta * 6. Before x * p's rounding,
+    # 1/sqrt(s) adds 2 (sqrt 1, then 1/ 1), sqrt(1/(s sqrt(s))) 2.5
+    # (fastlrn_f64_close1), x / s nothing: 5 (beta 0.5), 7 (0.75) and 6
+    # (beta 1) units. An ulp of y is more than u |y|, and the last rounding
+    # adds half an ulp: within 7.5 ulp. (Compensated sums: s within 4 units,
+    # 0.75 * 4 + 2.5 + 0.5 = 6 ulp at beta 0.75.)
     P.tree = (P.compensated and a >= 0.0 and taps <= 8
-              and (P.mode == MODE_RSQRT or P.mode == MODE_RECIP))
+              and P.mode >= MODE_RSQRT and P.mode <= MODE_RECIP)
     P.f32s_ok = 0
     P.f32b_ok = 0
     slo = fabs(a) * taps * FASTLRN_SMIN_SCALE
@@ -1166,6 +1170,9 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
     if beta > 0.0:
         slo = fmax(slo, pow(2.0, -960.0 / beta))
         shi = fmin(shi, pow(2.0, 960.0 / beta))
+    if P.mode == MODE_RSQRT_QUARTER:
+        slo = fmax(slo, ldexp(1.0, -680))    # s**1.5 normal (fastlrn_f64_close1)
+        shi = fmin(shi, ldexp(1.0, 680))
     v_range(slo, shi, a, k, &P.vlo_dbl, &P.vhi_dbl)
     if (not is_float) and beta > 2.0:
         # s carries about 1.5 ulp of rounding and s**-beta multiplies that by
