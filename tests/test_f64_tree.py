@@ -1,10 +1,12 @@
-"""float64 across channels, beta 0.5, 0.75 or 1, 5 to 8 taps: tree-order sums.
+"""float64 across channels: tree-order sums for 5 to 8 taps (beta 0.5, 0.75
+or 1) and 9 to 16 taps (beta 0.5 or 1).
 
 Such windows are summed without compensation in the tree order
-((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)) (Params.tree in
-_common.pxd), so that no square passes more than 3 additions; the written
-bound (make_params) is 5.5 (beta 0.5), 7.5 (beta 0.75, by
-sqrt(1/(s sqrt(s)))) and 6.5 (beta 1) ulp. These tests check the 8 ulp bound
+((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)), then the same of s8 ..
+s15 (Params.tree in _common.pxd), so that no square passes more than 3
+additions (4 beyond 8 taps); the written bound (make_params) is 5.5 / 6
+(beta 0.5), 7.5 (beta 0.75, by sqrt(1/(s sqrt(s)))) and 6.5 / 7.5 (beta 1)
+ulp. These tests check the 8 ulp bound
 against the long double reference on data of every scale, that the
 planar, channels-last, strided, in-place and channel-block routes give
 the same bits (a clipped window at the edge is the tree over the whole
@@ -25,10 +27,10 @@ SCALES = [(1.0, 2.0), (10.0, 2.0), (300.0, 1.0), (1e30, 2.0), (1e-30, 1e-70)]
 
 
 @pytest.mark.parametrize("beta", [0.5, 0.75, 1.0])
-@pytest.mark.parametrize("size", [4, 5, 6, 7, 8, 9])
+@pytest.mark.parametrize("size", [4, 5, 6, 7, 8, 9, 11, 16, 17])
 @pytest.mark.parametrize("scale,k", SCALES)
 def test_bound_and_layouts(rng, beta, size, scale, k):
-    x = rng.standard_normal((2, 13, 5, 7)) * scale
+    x = rng.standard_normal((2, 19, 5, 7)) * scale
     x[:, :, 0, :] = np.maximum(x[:, :, 0, :], 0.0)          # ReLU'd values, zeros
     params = dict(size=size, alpha=1e-4, beta=beta, k=k)
     want = fastlrn.lrn(x, **params)
@@ -54,13 +56,14 @@ def test_bound_and_layouts(rng, beta, size, scale, k):
 
 
 def test_sums_of_every_binade_match_the_reference():
-    # s from 2**-300 to 2**300 in steps of 2**5, one channel (size 5 sees
-    # it alone): y = x * s**-beta against the long double reference
+    # s from 2**-300 to 2**300 in steps of 2**5, one channel (sizes 5 and 11
+    # see it alone): y = x * s**-beta against the long double reference
     e = np.arange(-300, 301, 5, dtype=np.float64)
     x = np.sqrt(np.exp2(e) * 1e4).reshape(1, 1, 1, -1)
     for beta in (0.5, 0.75, 1.0):
-        params = dict(size=5, alpha=1e-4, beta=beta, k=2.0 ** -400)
-        assert_ulp(fastlrn.lrn(x, **params), oracle(x, np.float64, **params), **params)
+        for size in (5, 11):
+            params = dict(size=size, alpha=1e-4, beta=beta, k=2.0 ** -400)
+            assert_ulp(fastlrn.lrn(x, **params), oracle(x, np.float64, **params), **params)
 
 
 @pytest.mark.parametrize("size", [3, 5, 9])
@@ -85,7 +88,9 @@ def test_which_calls_take_the_tree(isa):
     for beta in (0.5, 0.75, 1.0):
         for taps in (5.0, 6.0, 7.0, 8.0):
             assert mod.params_probe(1e-4, beta, 2.0, taps, False)["tree"] == 1
-        assert mod.params_probe(1e-4, beta, 2.0, 9.0, False)["tree"] == 0      # compensated
+        for taps in (9.0, 11.0, 16.0):      # 4 additions: beta 0.75's bound would be 8.25
+            assert mod.params_probe(1e-4, beta, 2.0, taps, False)["tree"] == (beta != 0.75)
+        assert mod.params_probe(1e-4, beta, 2.0, 17.0, False)["tree"] == 0     # compensated
         assert mod.params_probe(1e-4, beta, 2.0, 4.0, False)["tree"] == 0      # plain, in order
         assert mod.params_probe(-1e-4, beta, 2.0, 5.0, False)["tree"] == 0     # a < 0
         assert mod.params_probe(1e-4, beta, 2.0, 5.0, True)["tree"] == 0       # float32

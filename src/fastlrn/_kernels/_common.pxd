@@ -858,17 +858,18 @@ cdef extern from *:
        Window j's squares are p[0][j] .. p[m-1][j]; their sum is formed as
        rows_window_sum forms it (sum 0: in order; sum 1: each addition's TwoSum
        error added to a compensation that starts at 0.0 and is added last) or,
-       sum 2 (m <= 8), in the tree order of fastlrn_tree (tree_row),
+       sum 2 (m <= 16), in the tree order of fastlrn_tree (tree_row),
        stored to v[j], and y[j] = x[j] * s**-beta, s = k + a*v[j], by
        general_row's closed form (fastlrn_f64_close1). Vectors of doubles in
        the AVX-512 and AVX2 builds, the row's last elements and the baseline
        build by the scalar form: the same IEEE operations (all correctly
        rounded), so the same bits. Returns how many v[j] are outside [vlo,
        vhi] (needs_fix, NaN included). */
-    /* The sum of m <= 8 terms L(0) .. L(m-1) in the tree order
-       ((L0 + L1) + (L2 + L3)) + ((L4 + L5) + (L6 + L7)), the missing terms
-       left out (m = 5: ((L0 + L1) + (L2 + L3)) + L4): no term passes more
-       than 3 additions (Params.tree). NAME for T (double or fl_d). */
+    /* The sum of m <= 16 terms L(0) .. L(m-1) in the tree order
+       ((L0 + L1) + (L2 + L3)) + ((L4 + L5) + (L6 + L7)), then the same of
+       L8 .. L15 added to it, the missing terms left out (m = 5:
+       ((L0 + L1) + (L2 + L3)) + L4): no term passes more than 3 additions
+       for m <= 8, 4 for m <= 16 (Params.tree). NAME for T (double or fl_d). */
     #define FASTLRN_TREE(NAME, T, ADD, LD) \
     static inline T NAME##4(const double* const* p, ptrdiff_t b, ptrdiff_t c, ptrdiff_t j) { \
         if (c == 1) return LD(p[b] + j); \
@@ -876,9 +877,13 @@ cdef extern from *:
         if (c == 3) return ADD(ADD(LD(p[b] + j), LD(p[b + 1] + j)), LD(p[b + 2] + j)); \
         return ADD(ADD(LD(p[b] + j), LD(p[b + 1] + j)), ADD(LD(p[b + 2] + j), LD(p[b + 3] + j))); \
     } \
+    static inline T NAME##8(const double* const* p, ptrdiff_t b, ptrdiff_t c, ptrdiff_t j) { \
+        T t = NAME##4(p, b, c < 4 ? c : 4, j); \
+        return c > 4 ? ADD(t, NAME##4(p, b + 4, c - 4, j)) : t; \
+    } \
     static inline T NAME(const double* const* p, ptrdiff_t m, ptrdiff_t j) { \
-        T t = NAME##4(p, 0, m < 4 ? m : 4, j); \
-        return m > 4 ? ADD(t, NAME##4(p, 4, m - 4, j)) : t; \
+        T t = NAME##8(p, 0, m < 8 ? m : 8, j); \
+        return m > 8 ? ADD(t, NAME##8(p, 8, m - 8, j)) : t; \
     }
     #define FASTLRN_SADD(a, b) ((a) + (b))
     #define FASTLRN_SLD(q) (*(q))
@@ -1157,10 +1162,13 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
     # 1/sqrt(s) adds 2 (sqrt 1, then 1/ 1), sqrt(1/(s sqrt(s))) 2.5
     # (fastlrn_f64_close1), x / s nothing: 5 (beta 0.5), 7 (0.75) and 6
     # (beta 1) units. An ulp of y is more than u |y|, and the last rounding
-    # adds half an ulp: within 7.5 ulp. (Compensated sums: s within 4 units,
-    # 0.75 * 4 + 2.5 + 0.5 = 6 ulp at beta 0.75.)
-    P.tree = (P.compensated and a >= 0.0 and taps <= 8
-              and P.mode >= MODE_RSQRT and P.mode <= MODE_RECIP)
+    # adds half an ulp: within 7.5 ulp. 9 to 16 taps: 4 additions, s within
+    # 7 units, 6 ulp (beta 0.5) and 7.5 (beta 1), but 8.25 at 0.75, which
+    # keeps compensated sums there (s within 4 units, 0.75 * 4 + 2.5 + 0.5
+    # = 6 ulp).
+    P.tree = (P.compensated and a >= 0.0
+              and ((taps <= 8 and P.mode >= MODE_RSQRT and P.mode <= MODE_RECIP)
+                   or (taps <= 16 and (P.mode == MODE_RSQRT or P.mode == MODE_RECIP))))
     P.f32s_ok = 0
     P.f32b_ok = 0
     slo = fabs(a) * taps * FASTLRN_SMIN_SCALE
