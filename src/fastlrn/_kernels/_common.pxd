@@ -1166,9 +1166,8 @@ cdef inline Params make_params(double a, double beta, double k, double taps,
     # 7 units, 6 ulp (beta 0.5) and 7.5 (beta 1), but 8.25 at 0.75, which
     # keeps compensated sums there (s within 4 units, 0.75 * 4 + 2.5 + 0.5
     # = 6 ulp).
-    P.tree = (P.compensated and a >= 0.0
-              and ((taps <= 8 and P.mode >= MODE_RSQRT and P.mode <= MODE_RECIP)
-                   or (taps <= 16 and (P.mode == MODE_RSQRT or P.mode == MODE_RECIP))))
+    P.tree = (P.compensated and a >= 0.0 and closed_form(P.mode)
+              and (taps <= 8 or (taps <= 16 and P.mode != MODE_RSQRT_QUARTER)))
     P.f32s_ok = 0
     P.f32b_ok = 0
     slo = fabs(a) * taps * FASTLRN_SMIN_SCALE
